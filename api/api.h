@@ -1,0 +1,50 @@
+/*
+ * api.h: the one interface between a front and parley's handlers.
+ *
+ * Life of a request:
+ *   api_request_init()   the front fills method, path, query, body, peer,
+ *                        header lookup
+ *   api_handle()         routes, authenticates, runs the handler; fills resp
+ *   ...                  if resp->wait: the front parks the request and,
+ *                        when woken or at the deadline, calls api_handle()
+ *                        again with the same req and a fresh resp
+ *   api_finish()         logs the request line
+ *   api_request_free(), api_response_free()
+ *
+ * Before any front starts threads it calls api_init() once.
+ */
+#ifndef PARLEY_API_H
+#define PARLEY_API_H
+
+#include "error.h"
+#include "request.h"
+
+struct config;
+
+/* Opens and migrates the database, seeds what needs seeding before threads
+ * start. Returns 0, or -1 after printing why. */
+int api_init(const struct config *cfg);
+
+/* Releases what api_init() took (the calling thread's database handle). */
+void api_shutdown(void);
+
+void api_request_init(struct request *req);
+void api_request_free(struct request *req);
+void api_response_init(struct response *resp);
+void api_response_free(struct response *resp);
+
+/* Runs the request. Always leaves a complete response (or a WAIT) in resp. */
+void api_handle(struct request *req, struct response *resp);
+
+/* The answer for a request refused before its body was read (413): the
+ * front calls this instead of api_handle(). */
+void api_reject(struct request *req, struct response *resp, enum err e);
+
+/* Logs one line for the finished request: method, path, status, duration
+ * and request id. Never the query, a header or the body. */
+void api_finish(const struct request *req, const struct response *resp);
+
+/* The largest body a front may read, in bytes (--max-body). */
+size_t api_max_body(void);
+
+#endif

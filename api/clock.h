@@ -1,0 +1,30 @@
+/*
+ * clock.h: wall time for stored times, monotonic time for durations.
+ */
+#ifndef PARLEY_CLOCK_H
+#define PARLEY_CLOCK_H
+
+#include <stdint.h>
+#include <time.h>
+
+/* Milliseconds since the epoch (UTC): what the database stores. */
+static inline int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Microseconds of a monotonic clock: for durations only. */
+static inline int64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+#endif

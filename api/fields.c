@@ -1,0 +1,98 @@
+/*
+ * fields.c: JSON field getters with the API's errors.
+ */
+#include <string.h>
+
+#include "api.h"
+#include "fields.h"
+
+enum err
+field_string(struct request *req, struct response *resp, const json_t *obj,
+    const char *name, int flags, size_t min, size_t max, const char **out)
+{
+	const json_t *v = json_object_get(obj, name);
+	size_t len;
+
+	*out = NULL;
+	if (v == NULL || (json_is_null(v) && (flags & FIELD_NULLABLE))) {
+		if (v == NULL && (flags & FIELD_REQUIRED))
+			return reply_error(resp, req, ERR_MISSING_FIELD, name,
+			    "%s is required", name);
+		return ERR_OK;
+	}
+	if (!json_is_string(v))
+		return reply_error(resp, req, ERR_INVALID_FIELD, name,
+		    "%s must be a string", name);
+	len = json_string_length(v);
+	if (len < min || len > max)
+		return reply_error(resp, req, ERR_INVALID_FIELD, name,
+		    "%s must be %zu to %zu bytes long", name, min, max);
+	if (!text_is_clean(json_string_value(v), len,
+	    (flags & FIELD_MULTILINE) != 0))
+		return reply_error(resp, req, ERR_INVALID_FIELD, name,
+		    "%s holds control characters", name);
+	*out = json_string_value(v);
+	return ERR_OK;
+}
+
+enum err
+field_id(struct request *req, struct response *resp, const json_t *obj,
+    const char *name, int flags, int64_t *out)
+{
+	const json_t *v = json_object_get(obj, name);
+
+	*out = 0;
+	if (v == NULL) {
+		if (flags & FIELD_REQUIRED)
+			return reply_error(resp, req, ERR_MISSING_FIELD, name,
+			    "%s is required", name);
+		return ERR_OK;
+	}
+	if (!json_is_integer(v) || json_integer_value(v) <= 0)
+		return reply_error(resp, req, ERR_INVALID_FIELD, name,
+		    "%s must be a positive integer id", name);
+	*out = json_integer_value(v);
+	return ERR_OK;
+}
+
+enum err
+field_phone(struct request *req, struct response *resp, const json_t *obj,
+    const char *name, int flags, char out[PHONE_E164_MAX])
+{
+	const json_t *v = json_object_get(obj, name);
+
+	out[0] = '\0';
+	if (v == NULL || (json_is_null(v) && (flags & FIELD_NULLABLE))) {
+		if (v == NULL && (flags & FIELD_REQUIRED))
+			return reply_error(resp, req, ERR_MISSING_FIELD, name,
+			    "%s is required", name);
+		return ERR_OK;
+	}
+	if (phone_normalize_json(v, out) != ERR_OK)
+		return reply_error(resp, req, ERR_INVALID_PHONE, name,
+		    "%s must be an international number such as"
+		    " \"+79991234567\" or {\"area_code\":\"7\","
+		    "\"number\":\"9991234567\"}", name);
+	return ERR_OK;
+}
+
+enum err
+field_only(struct request *req, struct response *resp, const json_t *obj,
+    const char *const *known)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	json_object_foreach((json_t *)obj, key, v) {
+		if (strcmp(key, "transaction") == 0)
+			continue; /* the request id, allowed everywhere */
+		for (i = 0; known[i] != NULL; i++)
+			if (strcmp(known[i], key) == 0)
+				break;
+		if (known[i] == NULL)
+			return reply_error(resp, req, ERR_INVALID_FIELD, key,
+			    "unknown field %s", key);
+	}
+	return ERR_OK;
+}

@@ -1,0 +1,107 @@
+/*
+ * h_users.c: the signed-in user's profile, and other users.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../db/db.h"
+#include "api.h"
+#include "clock.h"
+#include "fields.h"
+#include "handlers.h"
+#include "limits.h"
+
+/* Answers resp with the User id as the caller sees it. */
+static void
+reply_user(struct request *req, struct response *resp, int64_t id)
+{
+	enum err e;
+	json_t *u = db_user_get(req->user_id, id, now_ms(), &e);
+
+	if (u == NULL) {
+		reply_error(resp, req, e, e == ERR_USER_NOT_FOUND ? "id" : NULL,
+		    e == ERR_USER_NOT_FOUND ? "no user with id %lld" :
+		    "cannot read user %lld", (long long)id);
+		return;
+	}
+	reply_json(resp, 200, u);
+}
+
+void
+h_me_get(struct request *req, struct response *resp)
+{
+	reply_user(req, resp, req->user_id);
+}
+
+/* The text fields of PATCH /me: name, largest size, nullable. */
+static const struct {
+	const char *name;
+	size_t max;
+	int flags;
+} profile_fields[] = {
+	{ "nick", LIMIT_NAME_BYTES, FIELD_OPTIONAL },
+	{ "first_name", LIMIT_NAME_BYTES, FIELD_NULLABLE },
+	{ "last_name", LIMIT_NAME_BYTES, FIELD_NULLABLE },
+	{ "middle_name", LIMIT_NAME_BYTES, FIELD_NULLABLE },
+	{ "status", LIMIT_STATUS_BYTES, FIELD_NULLABLE },
+	{ "language", LIMIT_LANGUAGE_BYTES, FIELD_NULLABLE },
+	{ "public_key", LIMIT_PUBLIC_KEY_BYTES, FIELD_NULLABLE | FIELD_MULTILINE },
+	{ "email", LIMIT_EMAIL_BYTES, FIELD_NULLABLE },
+};
+
+void
+h_me_patch(struct request *req, struct response *resp)
+{
+	static const char *const known[] = { "nick", "first_name", "last_name",
+	    "middle_name", "status", "language", "public_key", "email", "phone",
+	    NULL };
+	char phone[PHONE_E164_MAX];
+	json_t *set = json_object();
+	const char *v;
+	enum err e;
+	size_t i;
+
+	if (set == NULL || field_only(req, resp, req->json, known) != ERR_OK)
+		goto out;
+	for (i = 0; i < sizeof(profile_fields) / sizeof(profile_fields[0]); i++) {
+		const char *name = profile_fields[i].name;
+		if (json_object_get(req->json, name) == NULL)
+			continue;
+		if (field_string(req, resp, req->json, name,
+		    profile_fields[i].flags, strcmp(name, "nick") == 0 ? 1 : 0,
+		    profile_fields[i].max, &v) != ERR_OK)
+			goto out;
+		if (v != NULL && strcmp(name, "email") == 0 &&
+		    !email_is_valid(v)) {
+			reply_error(resp, req, ERR_INVALID_FIELD, "email",
+			    "email is not an e-mail address");
+			goto out;
+		}
+		json_object_set_new(set, name, v ? json_string(v) : json_null());
+	}
+	if (json_object_get(req->json, "phone") != NULL) {
+		if (field_phone(req, resp, req->json, "phone", FIELD_NULLABLE,
+		    phone) != ERR_OK)
+			goto out;
+		json_object_set_new(set, "phone",
+		    phone[0] ? json_string(phone) : json_null());
+	}
+	e = db_user_update(req->user_id, set);
+	if (e == ERR_PHONE_TAKEN) {
+		reply_error(resp, req, e, "phone", "phone %s is taken", phone);
+		goto out;
+	}
+	if (e != ERR_OK) {
+		reply_error(resp, req, e, NULL, "cannot update the profile now");
+		goto out;
+	}
+	reply_user(req, resp, req->user_id);
+out:
+	json_decref(set);
+}
+
+void
+h_user_get(struct request *req, struct response *resp)
+{
+	reply_user(req, resp, strtoll(req->params[0], NULL, 10));
+}

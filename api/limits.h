@@ -1,0 +1,91 @@
+/*
+ * limits.h: every size and time limit of parley, in one place.
+ *
+ * Each limit is the compiled-in default; the ones a deployment may want to
+ * change are also fields of struct config (config.h) with a flag and a
+ * PARLEY_* variable. Why each has its value is said beside it.
+ */
+#ifndef PARLEY_LIMITS_H
+#define PARLEY_LIMITS_H
+
+/* A request body: large enough for a 5 MiB attachment sent as base64
+ * (4/3 of it, plus the JSON around it), small enough that one request
+ * cannot pin much memory. Refused with 413 before it is read. */
+#define LIMIT_BODY_BYTES            (8u * 1024 * 1024)
+
+/* A message text, in bytes of UTF-8. */
+#define LIMIT_TEXT_BYTES            (16u * 1024)
+
+/* An attachment after base64 decoding. */
+#define LIMIT_ATTACHMENT_BYTES      (5u * 1024 * 1024)
+
+/* An avatar image. */
+#define LIMIT_AVATAR_BYTES          (256u * 1024)
+
+/* Rows in one page of any list. */
+#define LIMIT_PAGE_SIZE             500
+
+/* Long-poll: the longest hold a client may ask for, and the default. The
+ * default stays below nginx's and Apache's 60 s proxy timeouts. */
+#define LIMIT_POLL_TIMEOUT_S        60
+#define DEFAULT_POLL_TIMEOUT_S      25
+
+/* Short fields: a login, a nick or a name, an e-mail (RFC 5321's 254),
+ * a status line, a language tag, a public key (room for PEM or JWK). */
+#define LIMIT_LOGIN_MIN             3
+#define LIMIT_LOGIN_MAX             32
+#define LIMIT_NAME_BYTES            128
+#define LIMIT_EMAIL_BYTES           254
+#define LIMIT_STATUS_BYTES          512
+#define LIMIT_LANGUAGE_BYTES        35
+#define LIMIT_PUBLIC_KEY_BYTES      8192
+
+/* A password is whatever the client sends (some send an MD5 hex): at least
+ * 8 characters; at most 1 KiB so that hashing cannot be made expensive. */
+#define LIMIT_PASSWORD_MIN          8
+#define LIMIT_PASSWORD_MAX          1024
+
+/* E.164: at most 15 digits after the '+'; the shortest numbers in use have
+ * 7 (country code included). */
+#define LIMIT_PHONE_DIGITS_MIN      7
+#define LIMIT_PHONE_DIGITS_MAX      15
+
+/* A client's X-Request-Id is echoed only when it is this short and plain. */
+#define LIMIT_REQUEST_ID_BYTES      64
+
+/* A session lives this long after its last use (sliding expiry). */
+#define DEFAULT_SESSION_TTL_S       (30 * 24 * 3600)
+/* The stored expiry is moved forward at most this often, so that a busy
+ * client does not turn every read into a write. */
+#define SESSION_SLIDE_EVERY_S       3600
+
+/* Failed logins: this many per identity (or per peer address) within the
+ * window, then 429 until the window ends. */
+#define DEFAULT_LOGIN_MAX_FAILURES  5
+#define DEFAULT_LOGIN_WINDOW_S      300
+
+/* Registrations from one peer address within the window. */
+#define DEFAULT_REGISTER_MAX        30
+#define DEFAULT_REGISTER_WINDOW_S   3600
+
+/* argon2id: OWASP's minimum is m = 19 MiB, t = 2, p = 1 (libsodium uses
+ * p = 1). Configurable upward only. */
+#define PWHASH_MEMLIMIT_MIN_MIB     19
+#define PWHASH_OPSLIMIT_MIN         2
+
+/* How long a writer waits for SQLite's write lock before the request is
+ * answered 503 with Retry-After. */
+#define DEFAULT_BUSY_TIMEOUT_MS     5000
+
+/* parleyd: an idle or trickling connection is closed after this long. */
+#define HTTPD_CONNECTION_TIMEOUT_S  30
+/* parleyd: connections at once (each held poll is one). */
+#define HTTPD_CONNECTION_LIMIT      20000
+
+/* parley.fcgi: worker threads; each held long-poll occupies one. */
+#define DEFAULT_FCGI_THREADS        64
+/* parley.fcgi worker stack: handlers use little stack; small stacks let the
+ * pool be large. */
+#define FCGI_THREAD_STACK_BYTES     (256u * 1024)
+
+#endif

@@ -1,0 +1,125 @@
+/*
+ * response.c: the one reply path. Every body the API sends is built here.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api.h"
+
+const char *const JSON_TYPE = "application/json; charset=utf-8";
+
+void
+response_header(struct response *resp, const char *name, const char *fmt, ...)
+{
+	struct header *h;
+	va_list ap;
+	int n;
+
+	if (resp->nheaders == RESPONSE_MAX_HEADERS ||
+	    strlen(name) >= sizeof(h->name)) {
+		fprintf(stderr, "response: header %s dropped\n", name);
+		return;
+	}
+	h = &resp->headers[resp->nheaders];
+	snprintf(h->name, sizeof(h->name), "%s", name);
+	va_start(ap, fmt);
+	n = vsnprintf(h->value, sizeof(h->value), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(h->value)) {
+		fprintf(stderr, "response: header %s too long, dropped\n", name);
+		return;
+	}
+	resp->nheaders++;
+}
+
+const char *
+response_header_get(const struct response *resp, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < resp->nheaders; i++)
+		if (strcasecmp(resp->headers[i].name, name) == 0)
+			return resp->headers[i].value;
+	return NULL;
+}
+
+static void
+set_body(struct response *resp, int status, const char *type, char *body,
+    size_t len)
+{
+	free(resp->body);
+	resp->status = status;
+	resp->content_type = type;
+	resp->body = body;
+	resp->body_len = len;
+	resp->wait = false;
+}
+
+void
+reply_json(struct response *resp, int status, json_t *j)
+{
+	char *s = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+
+	json_decref(j);
+	if (s == NULL) {
+		/* Out of memory: the one body that needs no allocation. */
+		static const char oom[] = "{\"error\":{\"code\":\"internal\","
+		    "\"message\":\"out of memory\"}}";
+		char *copy = malloc(sizeof(oom));
+		if (copy != NULL)
+			memcpy(copy, oom, sizeof(oom));
+		set_body(resp, 500, JSON_TYPE, copy, copy ? sizeof(oom) - 1 : 0);
+		return;
+	}
+	set_body(resp, status, JSON_TYPE, s, strlen(s));
+}
+
+void
+reply_empty(struct response *resp, int status)
+{
+	set_body(resp, status, NULL, NULL, 0);
+}
+
+void
+reply_bytes(struct response *resp, int status, const char *type,
+    const void *body, size_t len)
+{
+	char *copy = malloc(len ? len : 1);
+
+	if (copy == NULL) {
+		reply_json(resp, 500, NULL);
+		return;
+	}
+	memcpy(copy, body, len);
+	set_body(resp, status, type, copy, len);
+}
+
+enum err
+reply_error(struct response *resp, const struct request *req, enum err e,
+    const char *field, const char *fmt, ...)
+{
+	char message[512];
+	va_list ap;
+	json_t *err;
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	err = json_pack("{s:s, s:s}", "code", err_code(e), "message", message);
+	if (err != NULL && field != NULL)
+		json_object_set_new(err, "field", json_string(field));
+	if (err != NULL && req != NULL && req->request_id[0] != '\0')
+		json_object_set_new(err, "request_id",
+		    json_string(req->request_id));
+	if (e == ERR_AUTH_REQUIRED || e == ERR_INVALID_TOKEN)
+		response_header(resp, "WWW-Authenticate", "Bearer");
+	if ((e == ERR_UNAVAILABLE || e == ERR_RATE_LIMITED) &&
+	    response_header_get(resp, "Retry-After") == NULL)
+		response_header(resp, "Retry-After", "1");
+	reply_json(resp, err_status(e), err != NULL ?
+	    json_pack("{s:o}", "error", err) : NULL);
+	return e;
+}

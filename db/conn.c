@@ -1,0 +1,412 @@
+/*
+ * conn.c: the thread's SQLite connection, its statement cache, transactions,
+ * migrations, backup. This file owns the pragmas and the busy policy.
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "../api/text.h"
+
+/* Built by the Makefile from schema/NNNN_*.sql, in order, NULL-terminated. */
+extern const char *const schema_migrations[];
+
+#define STMT_CACHE_SLOTS 256   /* a power of two, above the count of queries */
+
+static struct {
+	char path[4096];
+	bool synchronous_full;
+	int busy_timeout_ms;
+} setup;
+
+struct cached {
+	const char *sql;           /* the literal; the key */
+	sqlite3_stmt *st;
+};
+
+static __thread sqlite3 *thread_db;
+static __thread struct cached *thread_cache;
+
+enum err
+map_rc(int rc, const char *what)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return ERR_OK;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return ERR_UNAVAILABLE;
+	case SQLITE_FULL:
+		return ERR_STORAGE_FULL;
+	case SQLITE_CONSTRAINT:
+		return ERR_ALREADY_EXISTS;
+	default:
+		fprintf(stderr, "db: %s: %s (%d)\n", what,
+		    thread_db ? sqlite3_errmsg(thread_db) : sqlite3_errstr(rc), rc);
+		return ERR_INTERNAL;
+	}
+}
+
+/* SQL function iso(ms): RFC 3339 UTC with milliseconds, NULL for NULL. */
+static void
+sql_iso(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	char buf[32];
+
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	time_format(sqlite3_value_int64(argv[0]), buf);
+	sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);
+}
+
+static sqlite3 *
+open_db(const char *path)
+{
+	sqlite3 *db = NULL;
+	char pragmas[256];
+	int rc;
+
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		fprintf(stderr, "db: cannot open %s: %s\n", path,
+		    db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, setup.busy_timeout_ms);
+	snprintf(pragmas, sizeof(pragmas),
+	    "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s;"
+	    " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
+	    setup.synchronous_full ? "FULL" : "NORMAL");
+	rc = sqlite3_exec(db, pragmas, NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function(db, "iso", 1, SQLITE_UTF8 |
+		    SQLITE_DETERMINISTIC, NULL, sql_iso, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		fprintf(stderr, "db: cannot set up %s: %s\n", path,
+		    sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+sqlite3 *
+conn(void)
+{
+	if (thread_db != NULL)
+		return thread_db;
+	thread_cache = calloc(STMT_CACHE_SLOTS, sizeof(*thread_cache));
+	if (thread_cache == NULL)
+		return NULL;
+	thread_db = open_db(setup.path);
+	if (thread_db == NULL) {
+		free(thread_cache);
+		thread_cache = NULL;
+	}
+	return thread_db;
+}
+
+void
+db_thread_close(void)
+{
+	size_t i;
+
+	if (thread_db == NULL)
+		return;
+	for (i = 0; i < STMT_CACHE_SLOTS; i++)
+		sqlite3_finalize(thread_cache[i].st);
+	free(thread_cache);
+	thread_cache = NULL;
+	sqlite3_close(thread_db);
+	thread_db = NULL;
+}
+
+/* The cache slot of sql: open addressing on the literal's address. */
+static struct cached *
+cache_slot(const char *sql)
+{
+	size_t h = ((uintptr_t)sql >> 3) * 0x9e3779b97f4a7c15ull;
+	size_t i, n;
+
+	for (n = 0; n < STMT_CACHE_SLOTS; n++) {
+		i = (h + n) & (STMT_CACHE_SLOTS - 1);
+		if (thread_cache[i].sql == sql || thread_cache[i].sql == NULL)
+			return &thread_cache[i];
+	}
+	return NULL;
+}
+
+sqlite3_stmt *
+stmt(const char *sql, const char *types, ...)
+{
+	struct cached *c;
+	sqlite3_stmt *st;
+	va_list ap;
+	int rc = SQLITE_OK, i;
+
+	if (conn() == NULL)
+		return NULL;
+	c = cache_slot(sql);
+	if (c != NULL && c->st != NULL) {
+		st = c->st;
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	} else {
+		rc = sqlite3_prepare_v3(thread_db, sql, -1,
+		    SQLITE_PREPARE_PERSISTENT, &st, NULL);
+		if (rc != SQLITE_OK) {
+			map_rc(rc, sql);
+			return NULL;
+		}
+		if (c != NULL) {
+			c->sql = sql;
+			c->st = st;
+		} else {
+			/* Defensive: the cache is sized above the query count. */
+			fprintf(stderr, "db: statement cache full\n");
+			abort();
+		}
+	}
+	/* A wrong type string is a programming error: stop at once. */
+	if ((int)strlen(types) != sqlite3_bind_parameter_count(st)) {
+		fprintf(stderr, "db: %zu bindings for %d parameters in %s\n",
+		    strlen(types), sqlite3_bind_parameter_count(st), sql);
+		abort();
+	}
+	va_start(ap, types);
+	for (i = 0; types[i] != '\0' && rc == SQLITE_OK; i++) {
+		switch (types[i]) {
+		case 'i':
+			rc = sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+			break;
+		case 'I': {
+			int64_t v = va_arg(ap, int64_t);
+			rc = v ? sqlite3_bind_int64(st, i + 1, v) :
+			    sqlite3_bind_null(st, i + 1);
+			break;
+		}
+		case 't':
+			rc = sqlite3_bind_text(st, i + 1, va_arg(ap, const char *),
+			    -1, SQLITE_TRANSIENT);
+			break;
+		case 'b': {
+			const void *p = va_arg(ap, const void *);
+			int n = va_arg(ap, int);
+			rc = sqlite3_bind_blob(st, i + 1, p, n, SQLITE_TRANSIENT);
+			break;
+		}
+		default:
+			abort(); /* a programming error in a literal */
+		}
+	}
+	va_end(ap);
+	if (rc != SQLITE_OK) {
+		map_rc(rc, sql);
+		return NULL;
+	}
+	return st;
+}
+
+enum err
+exec_stmt(sqlite3_stmt *st)
+{
+	int rc;
+
+	if (st == NULL)
+		return ERR_INTERNAL;
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+		return ERR_OK;
+	return map_rc(rc, sqlite3_sql(st));
+}
+
+enum err
+tx_begin(void)
+{
+	return exec_stmt(stmt("BEGIN IMMEDIATE", ""));
+}
+
+enum err
+tx_commit(void)
+{
+	enum err e = exec_stmt(stmt("COMMIT", ""));
+
+	if (e != ERR_OK)
+		tx_rollback();
+	return e;
+}
+
+void
+tx_rollback(void)
+{
+	if (thread_db != NULL && !sqlite3_get_autocommit(thread_db))
+		sqlite3_exec(thread_db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+json_t *
+row_json(sqlite3_stmt *st)
+{
+	json_t *o = json_object();
+	int i, n = sqlite3_column_count(st);
+
+	for (i = 0; i < n && o != NULL; i++) {
+		const char *name = sqlite3_column_name(st, i);
+		json_t *v;
+
+		switch (sqlite3_column_type(st, i)) {
+		case SQLITE_INTEGER:
+			v = json_integer(sqlite3_column_int64(st, i));
+			break;
+		case SQLITE_FLOAT:
+			v = json_real(sqlite3_column_double(st, i));
+			break;
+		case SQLITE_TEXT:
+			v = json_stringn((const char *)sqlite3_column_text(st, i),
+			    (size_t)sqlite3_column_bytes(st, i));
+			break;
+		case SQLITE_NULL:
+			v = json_null();
+			break;
+		default:
+			continue;
+		}
+		json_object_set_new(o, name, v);
+	}
+	return o;
+}
+
+int
+db_schema_latest(void)
+{
+	int n = 0;
+
+	while (schema_migrations[n] != NULL)
+		n++;
+	return n;
+}
+
+int
+db_schema_version(void)
+{
+	sqlite3_stmt *st = stmt("PRAGMA user_version", "");
+	int v = -1;
+
+	if (st != NULL && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	if (st != NULL)
+		sqlite3_reset(st);
+	return v;
+}
+
+/* Applies migration n (1-based) in one transaction. */
+static int
+migrate_one(int n)
+{
+	char *msg = NULL, set[64];
+
+	if (tx_begin() != ERR_OK)
+		return -1;
+	snprintf(set, sizeof(set), "PRAGMA user_version=%d", n);
+	if (sqlite3_exec(thread_db, schema_migrations[n - 1], NULL, NULL,
+	    &msg) != SQLITE_OK ||
+	    sqlite3_exec(thread_db, set, NULL, NULL, &msg) != SQLITE_OK) {
+		fprintf(stderr, "db: migration %d failed: %s\n", n, msg);
+		sqlite3_free(msg);
+		tx_rollback();
+		return -1;
+	}
+	return tx_commit() == ERR_OK ? 0 : -1;
+}
+
+int
+db_setup(const char *path, bool synchronous_full, int busy_timeout_ms)
+{
+	int have, latest = db_schema_latest();
+
+	if (strlen(path) >= sizeof(setup.path)) {
+		fprintf(stderr, "db: path too long\n");
+		return -1;
+	}
+	db_thread_close();
+	snprintf(setup.path, sizeof(setup.path), "%s", path);
+	setup.synchronous_full = synchronous_full;
+	setup.busy_timeout_ms = busy_timeout_ms;
+	if (conn() == NULL)
+		return -1;
+	have = db_schema_version();
+	if (have < 0)
+		return -1;
+	if (have > latest) {
+		fprintf(stderr, "db: %s is at schema %d, newer than this build"
+		    " (%d)\n", path, have, latest);
+		return -1;
+	}
+	while (have < latest)
+		if (migrate_one(++have) != 0)
+			return -1;
+	return 0;
+}
+
+enum err
+db_ping(void)
+{
+	sqlite3_stmt *st = stmt("SELECT 1", "");
+	int rc;
+
+	if (st == NULL)
+		return ERR_UNAVAILABLE;
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? ERR_OK : ERR_UNAVAILABLE;
+}
+
+enum err
+db_backup(const char *path)
+{
+	sqlite3 *dst = NULL;
+	sqlite3_backup *b;
+	int rc;
+
+	if (conn() == NULL)
+		return ERR_INTERNAL;
+	rc = sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE, NULL);
+	if (rc != SQLITE_OK) {
+		fprintf(stderr, "db: cannot create %s: %s\n", path,
+		    sqlite3_errstr(rc));
+		sqlite3_close(dst);
+		return ERR_INTERNAL;
+	}
+	b = sqlite3_backup_init(dst, "main", thread_db, "main");
+	if (b == NULL) {
+		fprintf(stderr, "db: backup: %s\n", sqlite3_errmsg(dst));
+		sqlite3_close(dst);
+		return ERR_INTERNAL;
+	}
+	/* Copy in steps so that writers in other processes are held up only
+	 * briefly; a write in between restarts the copy, which is fine. */
+	do {
+		rc = sqlite3_backup_step(b, 256);
+		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+			sqlite3_sleep(10);
+	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+	sqlite3_backup_finish(b);
+	if (rc != SQLITE_DONE) {
+		fprintf(stderr, "db: backup: %s\n", sqlite3_errstr(rc));
+		sqlite3_close(dst);
+		return ERR_INTERNAL;
+	}
+	rc = sqlite3_close(dst);
+	return rc == SQLITE_OK ? ERR_OK : ERR_INTERNAL;
+}

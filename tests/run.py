@@ -1,0 +1,93 @@
+#!/usr/bin/python3
+"""run.py: runs every test suite of parley and ends with one line,
+"N passed, N failed", that sums them all.
+
+Suites, each against the plain build and the ASan+UBSan build:
+  unit   the cmocka programs build*/tests/test_*
+  http   pytest tests/http: every case against parleyd and against
+         parley.fcgi behind a real nginx (and CGI mode)
+
+Usage: tests/run.py [SUITE...]   (default: all; e.g. "http" or "unit")
+Environment: PARLEY_SUITES_BUILDS="build build-san" picks the builds.
+"""
+import os
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "tests", "out")
+
+
+def run_unit(build):
+    """Runs each cmocka program; returns (passed, failed)."""
+    passed = failed = 0
+    tdir = os.path.join(ROOT, build, "tests")
+    progs = sorted(p for p in os.listdir(tdir) if p.startswith("test_")) \
+        if os.path.isdir(tdir) else []
+    if not progs:
+        print(f"unit[{build}]: no test programs in {tdir}")
+        return 0, 1
+    for prog in progs:
+        proc = subprocess.run([os.path.join(tdir, prog)], cwd=ROOT,
+                              capture_output=True, text=True)
+        out = proc.stdout + proc.stderr
+        p = re.search(r"\[  PASSED  \] (\d+) test", out)
+        f = re.search(r"\[  FAILED  \] (\d+) test", out)
+        np, nf = (int(p.group(1)) if p else 0), (int(f.group(1)) if f else 0)
+        if proc.returncode != 0 and nf == 0:
+            nf = 1  # crashed or a sanitizer stopped it
+        if nf:
+            sys.stdout.write(out)
+        print(f"unit[{build}] {prog}: {np} passed, {nf} failed")
+        passed += np
+        failed += nf
+    return passed, failed
+
+
+def run_http(build):
+    """Runs pytest on tests/http against the binaries of build."""
+    os.makedirs(OUT, exist_ok=True)
+    xml = os.path.join(OUT, f"http-{build}.xml")
+    env = dict(os.environ, PARLEY_BUILD=os.path.join(ROOT, build))
+    if build.endswith("san"):
+        env["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=0:exitcode=86"
+        env["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
+    proc = subprocess.run(
+        ["/usr/bin/python3", "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         f"--junitxml={xml}", os.path.join(ROOT, "tests", "http")],
+        cwd=ROOT, env=env)
+    try:
+        suite = ET.parse(xml).getroot()
+        if suite.tag == "testsuites":
+            suite = suite[0]
+        total = int(suite.get("tests", 0))
+        bad = int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+        skipped = int(suite.get("skipped", 0))
+    except (OSError, ET.ParseError):
+        return 0, 1
+    if proc.returncode not in (0, 1) and bad == 0:
+        bad = 1  # pytest itself failed (no tests collected, crash)
+    print(f"http[{build}]: {total - bad - skipped} passed, {bad} failed")
+    return total - bad - skipped, bad
+
+
+SUITES = {"unit": run_unit, "http": run_http}
+
+
+def main():
+    wanted = sys.argv[1:] or list(SUITES)
+    builds = os.environ.get("PARLEY_SUITES_BUILDS", "build build-san").split()
+    passed = failed = 0
+    for name in wanted:
+        for build in builds:
+            p, f = SUITES[name](build)
+            passed += p
+            failed += f
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed or not passed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
