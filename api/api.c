@@ -18,6 +18,8 @@
 #include "limits.h"
 #include "router.h"
 
+volatile int api_stopping;
+
 int
 api_init(const struct config *cfg)
 {

@@ -44,6 +44,10 @@ void api_reject(struct request *req, struct response *resp, enum err e);
  * and request id. Never the query, a header or the body. */
 void api_finish(const struct request *req, const struct response *resp);
 
+/* Set by a front when it begins to stop: a held long-poll answers at once
+ * (with what it has) instead of waiting on. */
+extern volatile int api_stopping;
+
 /* The largest body a front may read, in bytes (--max-body). */
 size_t api_max_body(void);
 

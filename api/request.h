@@ -45,6 +45,8 @@ struct request {
 	int64_t session_id;        /* the caller's session */
 	int64_t tenant_id;         /* the caller's site, 0 for open registration */
 	int calls;                 /* how often api_handle() has seen it */
+	int64_t deadline_ms;       /* a long-poll's deadline, set on its first
+	                            * call (CLOCK_REALTIME, ms) */
 };
 
 struct header {
@@ -61,10 +63,12 @@ struct response {
 	size_t nheaders;
 
 	/* WAIT verdict of a long-poll: park the request until the bell of
-	 * wait_user rings or the clock passes wait_deadline_ms, then call
-	 * api_handle() again. */
+	 * wait_user moves away from wait_seq (read before the handler's
+	 * query, so no ring is missed) or the clock passes wait_deadline_ms,
+	 * then call api_handle() again. */
 	bool wait;
 	int64_t wait_user;
+	uint32_t wait_seq;
 	int64_t wait_deadline_ms;  /* CLOCK_REALTIME, ms */
 };
 
