@@ -44,6 +44,14 @@ void api_reject(struct request *req, struct response *resp, enum err e);
  * and request id. Never the query, a header or the body. */
 void api_finish(const struct request *req, const struct response *resp);
 
+/* The housekeeping thread of a server process (housekeeping.c): presence
+ * sweeps and pruning. */
+int api_housekeeping_start(void);
+void api_housekeeping_stop(void);
+
+/* One round of housekeeping now, pruning too when prune (parley-admin). */
+void api_housekeeping_once(bool prune);
+
 /* Set by a front when it begins to stop: a held long-poll answers at once
  * (with what it has) instead of waiting on. */
 extern volatile int api_stopping;

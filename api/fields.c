@@ -1,7 +1,10 @@
 /*
  * fields.c: JSON field getters with the API's errors.
  */
+#include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "api.h"
 #include "fields.h"
@@ -93,6 +96,58 @@ field_only(struct request *req, struct response *resp, const json_t *obj,
 		if (known[i] == NULL)
 			return reply_error(resp, req, ERR_INVALID_FIELD, key,
 			    "unknown field %s", key);
+	}
+	return ERR_OK;
+}
+
+enum err
+field_base64(struct request *req, struct response *resp, const json_t *obj,
+    const char *name, int flags, size_t max, unsigned char **out, size_t *len)
+{
+	static const int variants[] = { sodium_base64_VARIANT_ORIGINAL,
+	    sodium_base64_VARIANT_ORIGINAL_NO_PADDING,
+	    sodium_base64_VARIANT_URLSAFE,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING };
+	const json_t *v = json_object_get(obj, name);
+	const char *s;
+	size_t n, cap, i;
+
+	*out = NULL;
+	*len = 0;
+	if (v == NULL) {
+		if (flags & FIELD_REQUIRED)
+			return reply_error(resp, req, ERR_MISSING_FIELD, name,
+			    "%s is required", name);
+		return ERR_OK;
+	}
+	if (!json_is_string(v))
+		return reply_error(resp, req, ERR_INVALID_FIELD, name,
+		    "%s must be a base64 string", name);
+	s = json_string_value(v);
+	n = json_string_length(v);
+	cap = n / 4 * 3 + 3;
+	/* Refuse early what cannot fit even with line breaks in it; the
+	 * exact check follows the decoding. */
+	if (n / 4 * 3 > max + max / 16 + 3)
+		return reply_error(resp, req, ERR_PAYLOAD_TOO_LARGE, name,
+		    "%s is larger than %zu bytes", name, max);
+	if ((*out = malloc(cap ? cap : 1)) == NULL)
+		return reply_error(resp, req, ERR_INTERNAL, NULL, "out of memory");
+	for (i = 0; i < sizeof(variants) / sizeof(variants[0]); i++)
+		if (sodium_base642bin(*out, cap, s, n, " \r\n\t", len, NULL,
+		    variants[i]) == 0)
+			break;
+	if (i == sizeof(variants) / sizeof(variants[0])) {
+		free(*out);
+		*out = NULL;
+		return reply_error(resp, req, ERR_INVALID_FIELD, name,
+		    "%s is not base64", name);
+	}
+	if (*len > max) {
+		free(*out);
+		*out = NULL;
+		return reply_error(resp, req, ERR_PAYLOAD_TOO_LARGE, name,
+		    "%s is larger than %zu bytes", name, max);
 	}
 	return ERR_OK;
 }

@@ -35,6 +35,13 @@ enum err field_id(struct request *req, struct response *resp,
 enum err field_phone(struct request *req, struct response *resp,
     const json_t *obj, const char *name, int flags, char out[PHONE_E164_MAX]);
 
+/* obj[name] as base64 (standard or URL-safe, padded or not) decoded into
+ * a new buffer *out of *len bytes (the caller frees it). At most max
+ * bytes decoded: more is payload_too_large. Absent: ERR_OK, *out NULL. */
+enum err field_base64(struct request *req, struct response *resp,
+    const json_t *obj, const char *name, int flags, size_t max,
+    unsigned char **out, size_t *len);
+
 /* Refuses any key of obj that is not in the NULL-terminated list known,
  * so that a misspelt field is an error rather than silently ignored. */
 enum err field_only(struct request *req, struct response *resp,

@@ -86,7 +86,7 @@ h_me_patch(struct request *req, struct response *resp)
 		json_object_set_new(set, "phone",
 		    phone[0] ? json_string(phone) : json_null());
 	}
-	e = db_user_update(req->user_id, set);
+	e = db_user_update(req->user_id, set, now_ms());
 	if (e == ERR_PHONE_TAKEN) {
 		reply_error(resp, req, e, "phone", "phone %s is taken", phone);
 		goto out;

@@ -16,4 +16,15 @@ handler_fn h_register, h_login, h_logout;
 /* h_users.c */
 handler_fn h_me_get, h_me_patch, h_user_get;
 
+/* h_chats.c */
+handler_fn h_chat_create, h_chat_list, h_chat_get, h_member_add,
+    h_member_remove, h_chat_read, h_chat_typing;
+
+/* h_messages.c */
+handler_fn h_message_send, h_message_send_to, h_message_history,
+    h_message_edit, h_message_delete, h_message_search, h_attachment_get;
+
+/* h_events.c */
+handler_fn h_events;
+
 #endif

@@ -97,4 +97,15 @@ enum err reply_error(struct response *resp, const struct request *req,
     enum err e, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
+/* reply_error() with more members in the error object: extra's members
+ * (extra is stolen; may be NULL) are merged into it. */
+enum err reply_error_with(struct response *resp, const struct request *req,
+    enum err e, const char *field, json_t *extra, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+/* Answers a storage or access error e about the object id (a chat, a
+ * message, a user) with its API error and a plain message. */
+void reply_db_error(struct response *resp, const struct request *req,
+    enum err e, int64_t id);
+
 #endif

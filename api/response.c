@@ -97,23 +97,25 @@ reply_bytes(struct response *resp, int status, const char *type,
 	set_body(resp, status, type, copy, len);
 }
 
-enum err
-reply_error(struct response *resp, const struct request *req, enum err e,
-    const char *field, const char *fmt, ...)
+/* The API's error body for e; extra (stolen, may be NULL) is merged into
+ * the error object. */
+static enum err
+reply_error_v(struct response *resp, const struct request *req, enum err e,
+    const char *field, json_t *extra, const char *fmt, va_list ap)
 {
 	char message[512];
-	va_list ap;
 	json_t *err;
 
-	va_start(ap, fmt);
 	vsnprintf(message, sizeof(message), fmt, ap);
-	va_end(ap);
 	err = json_pack("{s:s, s:s}", "code", err_code(e), "message", message);
 	if (err != NULL && field != NULL)
 		json_object_set_new(err, "field", json_string(field));
 	if (err != NULL && req != NULL && req->request_id[0] != '\0')
 		json_object_set_new(err, "request_id",
 		    json_string(req->request_id));
+	if (err != NULL && extra != NULL)
+		json_object_update(err, extra);
+	json_decref(extra);
 	if (e == ERR_AUTH_REQUIRED || e == ERR_INVALID_TOKEN)
 		response_header(resp, "WWW-Authenticate", "Bearer");
 	if ((e == ERR_UNAVAILABLE || e == ERR_RATE_LIMITED) &&
@@ -122,4 +124,60 @@ reply_error(struct response *resp, const struct request *req, enum err e,
 	reply_json(resp, err_status(e), err != NULL ?
 	    json_pack("{s:o}", "error", err) : NULL);
 	return e;
+}
+
+enum err
+reply_error(struct response *resp, const struct request *req, enum err e,
+    const char *field, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	reply_error_v(resp, req, e, field, NULL, fmt, ap);
+	va_end(ap);
+	return e;
+}
+
+enum err
+reply_error_with(struct response *resp, const struct request *req, enum err e,
+    const char *field, json_t *extra, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	reply_error_v(resp, req, e, field, extra, fmt, ap);
+	va_end(ap);
+	return e;
+}
+
+void
+reply_db_error(struct response *resp, const struct request *req, enum err e,
+    int64_t id)
+{
+	switch (e) {
+	case ERR_CHAT_NOT_FOUND:
+		reply_error(resp, req, e, NULL, "no chat %lld", (long long)id);
+		break;
+	case ERR_MESSAGE_NOT_FOUND:
+		reply_error(resp, req, e, "message_id", "no message %lld",
+		    (long long)id);
+		break;
+	case ERR_USER_NOT_FOUND:
+		reply_error(resp, req, e, "user_id", "no such user");
+		break;
+	case ERR_NOT_FOUND:
+		reply_error(resp, req, e, NULL, "no such object");
+		break;
+	case ERR_FORBIDDEN:
+		reply_error(resp, req, e, NULL, "you may not do that");
+		break;
+	case ERR_UNAVAILABLE:
+		reply_error(resp, req, e, NULL, "the database is busy; retry");
+		break;
+	case ERR_STORAGE_FULL:
+		reply_error(resp, req, e, NULL, "the server's disk is full");
+		break;
+	default:
+		reply_error(resp, req, e, NULL, "cannot do that now");
+	}
 }

@@ -99,3 +99,9 @@ route_find(struct request *req, enum err *e, char *allow, size_t allowlen)
 	*e = path_known ? ERR_METHOD_NOT_ALLOWED : ERR_NOT_FOUND;
 	return NULL;
 }
+
+int64_t
+param_id(const struct request *req, int i)
+{
+	return strtoll(req->params[i], NULL, 10);
+}

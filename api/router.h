@@ -46,4 +46,7 @@ bool route_match(const char *pattern, const char *path, const char **params,
 const struct route *route_find(struct request *req, enum err *e,
     char *allow, size_t allowlen);
 
+/* The i-th {id} placeholder of the matched path, as a number. */
+int64_t param_id(const struct request *req, int i);
+
 #endif

@@ -17,6 +17,24 @@ const struct route routes[] = {
 	{ "GET",    "/api/v1/me",               h_me_get,       AUTH_USER, BODY_NONE },
 	{ "PATCH",  "/api/v1/me",               h_me_patch,     AUTH_USER, BODY_JSON },
 	{ "GET",    "/api/v1/users/{id}",       h_user_get,     AUTH_USER, BODY_NONE },
+
+	{ "POST",   "/api/v1/chats",            h_chat_create,  AUTH_USER, BODY_JSON },
+	{ "GET",    "/api/v1/chats",            h_chat_list,    AUTH_USER, BODY_NONE },
+	{ "GET",    "/api/v1/chats/{id}",       h_chat_get,     AUTH_USER, BODY_NONE },
+	{ "POST",   "/api/v1/chats/{id}/members", h_member_add, AUTH_USER, BODY_JSON },
+	{ "DELETE", "/api/v1/chats/{id}/members/{user}", h_member_remove, AUTH_USER, BODY_NONE },
+	{ "GET",    "/api/v1/chats/{id}/messages", h_message_history, AUTH_USER, BODY_NONE },
+	{ "POST",   "/api/v1/chats/{id}/messages", h_message_send, AUTH_USER, BODY_JSON },
+	{ "POST",   "/api/v1/chats/{id}/read",  h_chat_read,    AUTH_USER, BODY_JSON },
+	{ "POST",   "/api/v1/chats/{id}/typing", h_chat_typing, AUTH_USER, BODY_NONE },
+
+	{ "POST",   "/api/v1/messages",         h_message_send_to, AUTH_USER, BODY_JSON },
+	{ "GET",    "/api/v1/messages",         h_message_search, AUTH_USER, BODY_NONE },
+	{ "PATCH",  "/api/v1/messages/{id}",    h_message_edit, AUTH_USER, BODY_JSON },
+	{ "DELETE", "/api/v1/messages/{id}",    h_message_delete, AUTH_USER, BODY_NONE },
+	{ "GET",    "/api/v1/attachments/{id}", h_attachment_get, AUTH_USER, BODY_NONE },
+
+	{ "GET",    "/api/v1/events",           h_events,       AUTH_USER, BODY_NONE },
 };
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);

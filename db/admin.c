@@ -4,6 +4,7 @@
  *   parley-admin [--db FILE] migrate
  *   parley-admin [--db FILE] user add LOGIN [PHONE]   (password on stdin)
  *   parley-admin [--db FILE] user passwd LOGIN        (password on stdin)
+ *   parley-admin [--db FILE] prune
  *   parley-admin [--db FILE] backup FILE
  *
  * Passwords are read from standard input, never from the command line,
@@ -133,6 +134,17 @@ cmd_backup(char **args, int nargs)
 	return 0;
 }
 
+static int
+cmd_prune(char **args, int nargs)
+{
+	(void)args;
+	(void)nargs;
+	api_housekeeping_once(true);
+	printf("pruned %s: events older than %ld days, typing notices,"
+	    " expired sessions\n", config.db_path, config.retention_days);
+	return 0;
+}
+
 static const struct command commands[] = {
 	{ "migrate", "", "Creates the database if needed and applies the"
 	  " migrations it has not seen; prints its schema version.", 0, 0,
@@ -143,6 +155,10 @@ static const struct command commands[] = {
 	{ "user passwd", "LOGIN", "Sets the password of LOGIN to the one read"
 	  " from standard input and ends all of its sessions.", 1, 1,
 	  cmd_user_passwd },
+	{ "prune", "", "Removes events older than --retention-days, typing"
+	  " notices, expired sessions and old rate-limit windows, and marks"
+	  " users offline whose polls stopped. Servers do this themselves;"
+	  " run it from cron or a timer when none runs.", 0, 0, cmd_prune },
 	{ "backup", "FILE", "Copies the database into FILE with SQLite's online"
 	  " backup, while servers keep running.", 1, 1, cmd_backup },
 };

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bell.h"
 #include "internal.h"
 #include "../api/text.h"
 
@@ -231,6 +232,32 @@ exec_stmt(sqlite3_stmt *st)
 	return map_rc(rc, sqlite3_sql(st));
 }
 
+bool
+exists(sqlite3_stmt *st)
+{
+	bool found;
+
+	if (st == NULL)
+		return false;
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_reset(st);
+	return found;
+}
+
+int64_t
+query_int64(sqlite3_stmt *st, int64_t dflt)
+{
+	int64_t v = dflt;
+
+	if (st == NULL)
+		return dflt;
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return v;
+}
+
 enum err
 tx_begin(void)
 {
@@ -242,14 +269,18 @@ tx_commit(void)
 {
 	enum err e = exec_stmt(stmt("COMMIT", ""));
 
-	if (e != ERR_OK)
+	if (e != ERR_OK) {
 		tx_rollback();
-	return e;
+		return e;
+	}
+	ring_pending();
+	return ERR_OK;
 }
 
 void
 tx_rollback(void)
 {
+	forget_pending();
 	if (thread_db != NULL && !sqlite3_get_autocommit(thread_db))
 		sqlite3_exec(thread_db, "ROLLBACK", NULL, NULL, NULL);
 }
@@ -342,7 +373,7 @@ db_setup(const char *path, bool synchronous_full, int busy_timeout_ms)
 	snprintf(setup.path, sizeof(setup.path), "%s", path);
 	setup.synchronous_full = synchronous_full;
 	setup.busy_timeout_ms = busy_timeout_ms;
-	if (conn() == NULL)
+	if (conn() == NULL || bell_open(path) != 0)
 		return -1;
 	have = db_schema_version();
 	if (have < 0)

@@ -71,8 +71,8 @@ enum err db_user_find(int64_t tenant, const char *login, const char *phone,
 
 /* Applies the fields of the validated object set (keys are column names of
  * users, values strings or null) to user id. ERR_PHONE_TAKEN when a new
- * phone belongs to another user of the tenant. */
-enum err db_user_update(int64_t id, const json_t *set);
+ * phone belongs to another user of the tenant. Emits user.updated. */
+enum err db_user_update(int64_t id, const json_t *set, int64_t now_ms);
 
 /* The tenant of user id (0 for open registration or no such user). */
 int64_t db_user_tenant(int64_t id);
@@ -112,5 +112,119 @@ enum err db_rate_check(const char *key, int max, int window_s,
 
 /* Forgets key (a successful login clears its failures). */
 enum err db_rate_clear(const char *key);
+
+/* --- chats (chats.c) --- */
+
+/* The direct chat of me and other, made when there is none (*created);
+ * a chat me had left reappears in its list. ERR_USER_NOT_FOUND when other
+ * is not a user of me's tenant. */
+enum err db_chat_direct(int64_t me, int64_t other, int64_t now_ms,
+    int64_t *chat, bool *created);
+
+/* Makes a group (members: user ids besides me) or a channel (n 0) titled
+ * title. ERR_USER_NOT_FOUND (and *bad_user) for a member who is not a user
+ * of me's tenant. */
+enum err db_chat_create(int64_t me, const char *type, const char *title,
+    const int64_t *members, size_t n, int64_t now_ms, int64_t *chat,
+    int64_t *bad_user);
+
+/* The Chat object as viewer sees it: ERR_CHAT_NOT_FOUND unless viewer is
+ * a member, or the chat is a channel of viewer's tenant. */
+json_t *db_chat_get(int64_t viewer, int64_t chat, enum err *e);
+
+/* viewer's chats, latest activity first, at most limit. */
+json_t *db_chat_list(int64_t viewer, int limit, enum err *e);
+
+/* actor adds user to chat (user == actor: joins a channel). *added is
+ * false when user was a member already. */
+enum err db_chat_join(int64_t actor, int64_t chat, int64_t user,
+    int64_t now_ms, bool *added);
+
+/* actor removes user from chat (user == actor: leaves). Leaving a direct
+ * chat hides it until a new message arrives. */
+enum err db_chat_leave(int64_t actor, int64_t chat, int64_t user,
+    int64_t now_ms);
+
+/* user has read chat up to message: the read marker moves forward only,
+ * and the members hear of it (message.read). */
+enum err db_chat_read(int64_t user, int64_t chat, int64_t message,
+    int64_t now_ms);
+
+/* user is typing in chat: the other members hear of it. */
+enum err db_chat_typing(int64_t user, int64_t chat, int64_t now_ms);
+
+/* --- messages (messages.c) --- */
+
+struct message_new {
+	int64_t chat;
+	int64_t sender;
+	const char *text;           /* or NULL */
+	const char *encrypted;      /* opaque, or NULL */
+	const char *client_msg_id;  /* idempotency key, or NULL */
+	const char *mime;           /* attachment type, or NULL for none */
+	const char *name;           /* attachment file name, or NULL */
+	const void *data;           /* attachment bytes */
+	size_t size;
+};
+
+/* Sends m: the Message, *created false when the sender had sent one with
+ * the same client_msg_id (that one is returned and nothing is sent). */
+json_t *db_message_send(const struct message_new *m, int64_t now_ms,
+    bool *created, enum err *e);
+
+/* A page of chat's messages, ascending: the newest limit (before and after
+ * 0), those before before, or those after after. *has_more: more lie
+ * beyond the page in the direction asked. */
+json_t *db_message_history(int64_t viewer, int64_t chat, int64_t before,
+    int64_t after, int limit, bool *has_more, enum err *e);
+
+/* The sender edits the text of message id: the new Message. */
+json_t *db_message_edit(int64_t user, int64_t id, const char *text,
+    int64_t now_ms, enum err *e);
+
+/* The sender deletes message id. */
+enum err db_message_delete(int64_t user, int64_t id, int64_t now_ms);
+
+/* Messages of user's chats (or of chat alone, when not 0) matching the
+ * FTS5 query match, best first. */
+json_t *db_message_search(int64_t user, const char *match, int64_t chat,
+    int limit, enum err *e);
+
+/* The attachment id, for a member of its chat: its bytes (malloc'd, the
+ * caller frees), type and name. ERR_NOT_FOUND otherwise. */
+enum err db_attachment_get(int64_t user, int64_t id, char **data,
+    size_t *len, char *mime, size_t mimelen, char *name, size_t namelen);
+
+/* --- events (events.c) --- */
+
+/* A user stays online this long after its last poll's deadline. */
+#define PRESENCE_GRACE_MS 10000
+/* A poll moves the stored online time no more often than this. */
+#define PRESENCE_SLACK_MS 10000
+
+/* The largest event id ever issued, and the largest removed by retention. */
+void db_events_bounds(int64_t *last_issued, int64_t *pruned_upto);
+
+/* user's events after the cursor, at most limit, as API event objects;
+ * *last_id is the id of the last event read (after when none). */
+json_t *db_events_read(int64_t user, int64_t after, int limit,
+    int64_t *last_id, enum err *e);
+
+/* user's devices hold every event up to upto: the senders of the messages
+ * among them get message.delivered, once per recipient. */
+enum err db_events_ack(int64_t user, int64_t upto, int64_t now_ms);
+
+/* user polls: online until until_ms; presence to its watchers when it
+ * was offline. */
+enum err db_presence_touch(int64_t user, int64_t until_ms, int64_t now_ms);
+
+/* Users whose online time ran out go offline, with presence events. */
+enum err db_presence_sweep(int64_t now_ms);
+
+/* Removes events older than events_before_ms (and raises the cursor floor),
+ * typing notices older than typing_before_ms, expired sessions and old
+ * rate-limit windows. */
+enum err db_prune(int64_t events_before_ms, int64_t typing_before_ms,
+    int64_t now_ms);
 
 #endif

@@ -36,4 +36,65 @@ void tx_rollback(void);
  * out). */
 json_t *row_json(sqlite3_stmt *st);
 
+/* --- events (events.c) --- */
+
+/* Queues one event for user inside the caller's transaction; the user's
+ * bell rings when the transaction commits. data is JSON text or NULL
+ * (message.new points at message_id instead). */
+enum err emit(int64_t user, const char *type, int64_t message_id,
+    const char *data, int64_t now_ms);
+
+/* emit() to every member of chat but except (0: none). */
+enum err emit_to_members(int64_t chat, const char *type, int64_t message_id,
+    const char *data, int64_t except, int64_t now_ms);
+
+/* emit() to those who watch user: who has user as a contact, and the
+ * members of the direct chats and groups user is in (not channels: a
+ * channel's crowd does not follow each member). With self, to user too. */
+enum err emit_to_watchers(int64_t user, const char *type, const char *data,
+    bool self, int64_t now_ms);
+
+/* user.updated to user's watchers and user, each with the User as it sees
+ * it. */
+enum err emit_user_updated(int64_t user, int64_t now_ms);
+
+/* Rings the bells of the users whose events the committed transaction
+ * queued (tx_commit() calls it), or forgets them (tx_rollback()). */
+void ring_pending(void);
+void forget_pending(void);
+
+/* --- messages and chats --- */
+
+/* The Message object of id, or NULL when there is none. */
+json_t *message_json(int64_t id);
+
+/* The Chat object of chat as viewer sees it, or NULL. */
+json_t *chat_json(int64_t viewer, int64_t chat);
+
+/* chat.created with the Chat as user sees it, to user. */
+enum err announce_chat_to(int64_t chat, int64_t user, int64_t now_ms);
+
+/* What a caller may do with a chat: see it (a member, or any user of the
+ * tenant for a channel), act as a member, or act as its creator. */
+enum chat_need { CHAT_SEE, CHAT_MEMBER, CHAT_CREATOR };
+
+struct chat_role {
+	char type[8];              /* "direct", "group", "channel" */
+	bool member;
+	bool creator;
+};
+
+/* The one check of who may see what in a chat: ERR_OK (and *r filled),
+ * ERR_CHAT_NOT_FOUND when user may not even see it (so its existence does
+ * not leak), ERR_FORBIDDEN when it may see but not do what is needed. */
+enum err chat_check(int64_t user, int64_t chat, enum chat_need need,
+    struct chat_role *r);
+
+/* True if the query st (already bound) returns a row; resets st. */
+bool exists(sqlite3_stmt *st);
+
+/* The first column of the first row of st as an integer (dflt when no
+ * row); resets st. */
+int64_t query_int64(sqlite3_stmt *st, int64_t dflt);
+
 #endif

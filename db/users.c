@@ -6,19 +6,6 @@
 
 #include "internal.h"
 
-/* True if the query st (already bound) returns a row. */
-static bool
-exists(sqlite3_stmt *st)
-{
-	bool found;
-
-	if (st == NULL)
-		return false;
-	found = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_reset(st);
-	return found;
-}
-
 static bool
 phone_taken(int64_t tenant, const char *phone, int64_t except)
 {
@@ -162,7 +149,7 @@ static const struct {
 };
 
 enum err
-db_user_update(int64_t id, const json_t *set)
+db_user_update(int64_t id, const json_t *set, int64_t now_ms)
 {
 	const char *key;
 	json_t *value;
@@ -190,6 +177,9 @@ db_user_update(int64_t id, const json_t *set)
 		if (e != ERR_OK)
 			goto err;
 	}
+	if (json_object_size(set) > 0 &&
+	    (e = emit_user_updated(id, now_ms)) != ERR_OK)
+		goto err;
 	return tx_commit();
 err:
 	tx_rollback();
@@ -199,14 +189,8 @@ err:
 int64_t
 db_user_tenant(int64_t id)
 {
-	sqlite3_stmt *st = stmt("SELECT tenant_id FROM users WHERE id=?", "i", id);
-	int64_t t = 0;
-
-	if (st != NULL && sqlite3_step(st) == SQLITE_ROW)
-		t = sqlite3_column_int64(st, 0);
-	if (st != NULL)
-		sqlite3_reset(st);
-	return t;
+	return query_int64(stmt("SELECT tenant_id FROM users WHERE id=?", "i",
+	    id), 0);
 }
 
 enum err

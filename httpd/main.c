@@ -309,10 +309,11 @@ main(int argc, char **argv)
 	    config.listen, info != NULL ? (unsigned)info->port : 0,
 	    config.db_path);
 
-	if (park_start(d) != 0)
+	if (park_start(d) != 0 || api_housekeeping_start() != 0)
 		return 1;
 	sigwait(&sigs, &sig);
 	fprintf(stderr, "parleyd: %s, stopping\n", strsignal(sig));
+	api_housekeeping_stop();
 	park_stop();
 	MHD_stop_daemon(d);
 	api_shutdown();

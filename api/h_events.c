@@ -1,0 +1,105 @@
+/*
+ * h_events.c: GET /api/v1/events, the long-poll.
+ *
+ * The handler never blocks. It reads the caller's events after the
+ * cursor; when there are none and time is left, it answers WAIT with the
+ * bell's sequence number read BEFORE the query, and the front parks the
+ * request until the bell moves or the deadline passes, then calls it
+ * again. So the first call does the one-time work (presence, delivery
+ * receipts for the cursor), and every call reads.
+ */
+#include "../db/bell.h"
+#include "../db/db.h"
+#include "api.h"
+#include "clock.h"
+#include "config.h"
+#include "handlers.h"
+#include "limits.h"
+#include "text.h"
+
+#define EVENTS_DEFAULT_LIMIT 100
+
+/* Answers 410 cursor_expired with the current last_id. */
+static void
+reply_expired(struct request *req, struct response *resp, int64_t last)
+{
+	reply_error_with(resp, req, ERR_CURSOR_EXPIRED, "after",
+	    json_pack("{s:I}", "last_id", (json_int_t)last),
+	    "the cursor is older than the events kept, or newer than any;"
+	    " reload the state and poll after last_id");
+}
+
+static void
+reply_events(struct response *resp, json_t *events, int64_t last_id)
+{
+	response_header(resp, "Cache-Control", "no-store");
+	/* nginx must pass a long-poll's answer on at once */
+	response_header(resp, "X-Accel-Buffering", "no");
+	reply_json(resp, 200, json_pack("{s:o, s:I}", "events", events,
+	    "last_id", (json_int_t)last_id));
+}
+
+void
+h_events(struct request *req, struct response *resp)
+{
+	int64_t after = 0, timeout = DEFAULT_POLL_TIMEOUT_S;
+	int64_t limit = EVENTS_DEFAULT_LIMIT, now = now_ms(), last, floor, last_id;
+	bool has_after, present;
+	uint32_t seq;
+	json_t *events;
+	enum err e;
+
+	if (query_int(req->query, "after", 0, INT64_MAX, &after, &has_after)) {
+		reply_error(resp, req, ERR_INVALID_FIELD, "after",
+		    "after is the last_id of the previous poll");
+		return;
+	}
+	if (query_int(req->query, "timeout", 0, config.poll_timeout_max,
+	    &timeout, &present)) {
+		reply_error(resp, req, ERR_INVALID_FIELD, "timeout",
+		    "timeout is 0 to %ld seconds", config.poll_timeout_max);
+		return;
+	}
+	if (query_int(req->query, "limit", 1, config.page_size, &limit,
+	    &present)) {
+		reply_error(resp, req, ERR_INVALID_FIELD, "limit",
+		    "limit is 1 to %ld", config.page_size);
+		return;
+	}
+	if (req->calls == 1) {
+		req->deadline_ms = now + timeout * 1000;
+		/* Online while held, and for 10 s after; a failure to note it
+		 * must not fail the poll. */
+		(void)db_presence_touch(req->user_id,
+		    req->deadline_ms + PRESENCE_GRACE_MS, now);
+	}
+
+	db_events_bounds(&last, &floor);
+	if (!has_after) {
+		reply_events(resp, json_array(), last);
+		return;
+	}
+	if (after > last || after < floor) {
+		reply_expired(req, resp, last);
+		return;
+	}
+	if (req->calls == 1)
+		(void)db_events_ack(req->user_id, after, now);
+
+	seq = bell_seq(req->user_id); /* before the query: no ring is missed */
+	events = db_events_read(req->user_id, after, (int)limit, &last_id, &e);
+	if (events == NULL) {
+		reply_db_error(resp, req, e, 0);
+		return;
+	}
+	if (json_array_size(events) > 0 || last_id > after ||
+	    now >= req->deadline_ms || api_stopping) {
+		reply_events(resp, events, last_id);
+		return;
+	}
+	json_decref(events);
+	resp->wait = true;
+	resp->wait_user = req->user_id;
+	resp->wait_seq = seq;
+	resp->wait_deadline_ms = req->deadline_ms;
+}

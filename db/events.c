@@ -1,0 +1,432 @@
+/*
+ * events.c: the per-user event queue: emitting inside a writer's
+ * transaction, reading after a cursor, delivery receipts from the cursor,
+ * presence, and pruning.
+ *
+ * An event is a row (id, user_id, type, message_id, data, at). Ids come
+ * from one AUTOINCREMENT sequence, so they grow in commit order within
+ * each user's queue and are never reused. Every writer rings the bells of
+ * the users it queued events for, after its commit (ring_pending()).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <stdio.h>
+
+#include "bell.h"
+#include "internal.h"
+#include "../api/text.h"
+
+/* Users whose events the current transaction queued, rung on commit. */
+static __thread int64_t *pending;
+static __thread size_t npending, cappending;
+
+void
+ring_pending(void)
+{
+	if (npending > 0)
+		bell_ring(pending, npending);
+	npending = 0;
+}
+
+void
+forget_pending(void)
+{
+	npending = 0;
+}
+
+/* Remembers user for ring_pending(); the last few are checked for
+ * repeats, enough for the usual runs of one user. */
+static void
+ring_later(int64_t user)
+{
+	size_t i;
+
+	for (i = npending; i > 0 && i + 8 > npending; i--)
+		if (pending[i - 1] == user)
+			return;
+	if (npending == cappending) {
+		size_t cap = cappending ? cappending * 2 : 64;
+		int64_t *p = realloc(pending, cap * sizeof(*p));
+		if (p == NULL) {
+			/* Out of memory: wake everyone rather than no one. */
+			bell_ring_all();
+			return;
+		}
+		pending = p;
+		cappending = cap;
+	}
+	pending[npending++] = user;
+}
+
+enum err
+emit(int64_t user, const char *type, int64_t message_id, const char *data,
+    int64_t now_ms)
+{
+	enum err e = exec_stmt(stmt("INSERT INTO events (user_id, type,"
+	    " message_id, data, at) VALUES (?,?,?,?,?)", "itIti", user, type,
+	    message_id, data, now_ms));
+
+	if (e == ERR_OK)
+		ring_later(user);
+	return e;
+}
+
+/* The user ids the query st returns in its first column, as a new array
+ * of *n (NULL when none); resets st. */
+static int64_t *
+collect_ids(sqlite3_stmt *st, size_t *n, enum err *e)
+{
+	int64_t *ids = NULL;
+	size_t cap = 0;
+	int rc;
+
+	*n = 0;
+	*e = ERR_OK;
+	if (st == NULL) {
+		*e = ERR_INTERNAL;
+		return NULL;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			int64_t *p = realloc(ids, (cap = cap ? 2 * cap : 16) *
+			    sizeof(*p));
+			if (p == NULL) {
+				*e = ERR_INTERNAL;
+				break;
+			}
+			ids = p;
+		}
+		ids[(*n)++] = sqlite3_column_int64(st, 0);
+	}
+	if (*e == ERR_OK && rc != SQLITE_DONE)
+		*e = map_rc(rc, "recipients");
+	sqlite3_reset(st);
+	return ids;
+}
+
+/* emit() to each user id the query st returns in its first column. The
+ * ids are collected first: no insert runs while st reads. */
+static enum err
+emit_to_rows(sqlite3_stmt *st, const char *type, int64_t message_id,
+    const char *data, int64_t now_ms)
+{
+	size_t n, i;
+	enum err e;
+	int64_t *users = collect_ids(st, &n, &e);
+
+	for (i = 0; i < n && e == ERR_OK; i++)
+		e = emit(users[i], type, message_id, data, now_ms);
+	free(users);
+	return e;
+}
+
+enum err
+emit_to_members(int64_t chat, const char *type, int64_t message_id,
+    const char *data, int64_t except, int64_t now_ms)
+{
+	return emit_to_rows(stmt("SELECT user_id FROM members WHERE chat_id=?"
+	    " AND user_id<>?", "ii", chat, except), type, message_id, data,
+	    now_ms);
+}
+
+/* Those who watch user: who has user as a contact, and the members of the
+ * direct chats and groups user is in (not channels: a channel's crowd does
+ * not follow each member); with self, user too. */
+static sqlite3_stmt *
+watchers(int64_t user, bool self)
+{
+	return stmt("SELECT owner_id FROM contacts WHERE contact_id=?1"
+	    " UNION SELECT m2.user_id FROM members m1"
+	    " JOIN chats c ON c.id=m1.chat_id AND c.type<>'channel'"
+	    " JOIN members m2 ON m2.chat_id=m1.chat_id AND m2.user_id<>?1"
+	    " WHERE m1.user_id=?1"
+	    " UNION SELECT ?1 WHERE ?2", "ii", user, (int64_t)self);
+}
+
+enum err
+emit_to_watchers(int64_t user, const char *type, const char *data, bool self,
+    int64_t now_ms)
+{
+	return emit_to_rows(watchers(user, self), type, 0, data, now_ms);
+}
+
+enum err
+emit_user_updated(int64_t user, int64_t now_ms)
+{
+	size_t n, i;
+	enum err e;
+	int64_t *to = collect_ids(watchers(user, true), &n, &e);
+
+	/* Each watcher gets the User as it may see it (phone and e-mail
+	 * only for contacts). */
+	for (i = 0; i < n && e == ERR_OK; i++) {
+		json_t *u = db_user_get(to[i], user, now_ms, &e);
+		char *data = u != NULL ? json_dumps(u, JSON_COMPACT) : NULL;
+		if (u != NULL)
+			e = data != NULL ? emit(to[i], "user.updated", 0, data,
+			    now_ms) : ERR_INTERNAL;
+		free(data);
+		json_decref(u);
+	}
+	free(to);
+	return e;
+}
+
+void
+db_events_bounds(int64_t *last_issued, int64_t *pruned_upto)
+{
+	*last_issued = query_int64(stmt("SELECT seq FROM sqlite_sequence"
+	    " WHERE name='events'", ""), 0);
+	*pruned_upto = query_int64(stmt("SELECT value FROM meta"
+	    " WHERE key='events_pruned_upto'", ""), 0);
+}
+
+json_t *
+db_events_read(int64_t user, int64_t after, int limit, int64_t *last_id,
+    enum err *e)
+{
+	sqlite3_stmt *st;
+	json_t *events = json_array();
+	int rc;
+
+	*last_id = after;
+	st = stmt("SELECT id, type, iso(at), message_id, data FROM events"
+	    " WHERE user_id=? AND id>? ORDER BY id LIMIT ?", "iii", user, after,
+	    (int64_t)limit);
+	if (st == NULL || events == NULL) {
+		json_decref(events);
+		*e = ERR_INTERNAL;
+		return NULL;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		const char *data = (const char *)sqlite3_column_text(st, 4);
+		json_t *d;
+
+		*last_id = id;
+		if (data != NULL)
+			d = json_loads(data, 0, NULL);
+		else
+			d = message_json(sqlite3_column_int64(st, 3));
+		if (d == NULL)
+			continue; /* the message was deleted: message.deleted follows */
+		json_array_append_new(events, json_pack("{s:I, s:s, s:s, s:o}",
+		    "id", (json_int_t)id,
+		    "type", (const char *)sqlite3_column_text(st, 1),
+		    "at", (const char *)sqlite3_column_text(st, 2), "data", d));
+	}
+	sqlite3_reset(st);
+	/* message_json() above used other statements; st stays valid. */
+	if (rc != SQLITE_DONE) {
+		json_decref(events);
+		*e = map_rc(rc, "events read");
+		return NULL;
+	}
+	*e = ERR_OK;
+	return events;
+}
+
+enum err
+db_events_ack(int64_t user, int64_t upto, int64_t now_ms)
+{
+	sqlite3_stmt *st;
+	int64_t acked;
+	enum err e;
+	int rc;
+
+	acked = query_int64(stmt("SELECT acked_id FROM cursors WHERE user_id=?",
+	    "i", user), 0);
+	if (upto <= acked)
+		return ERR_OK;
+	/* Most polls acknowledge no new message: answer them without a
+	 * write. */
+	if (!exists(stmt("SELECT 1 FROM events WHERE user_id=? AND id>? AND"
+	    " id<=? AND type='message.new'", "iii", user, acked, upto)))
+		return ERR_OK;
+
+	if ((e = tx_begin()) != ERR_OK)
+		return e;
+	/* After this point every failure goes to err, which rolls back.
+	 * Re-read inside the transaction: another device may have acked. */
+	acked = query_int64(stmt("SELECT acked_id FROM cursors WHERE user_id=?",
+	    "i", user), 0);
+	st = stmt("SELECT m.sender_id, m.chat_id, m.id FROM events e"
+	    " JOIN messages m ON m.id=e.message_id"
+	    " WHERE e.user_id=?1 AND e.id>?2 AND e.id<=?3"
+	    " AND e.type='message.new' AND m.sender_id<>?1", "iii", user, acked,
+	    upto);
+	if (st == NULL) {
+		e = ERR_INTERNAL;
+		goto err;
+	}
+	{
+		/* Collect, then emit: no inserts into events while st reads
+		 * them. */
+		struct { int64_t sender, chat, msg; } *rows = NULL;
+		size_t n = 0, cap = 0, i;
+		char data[128];
+
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			if (n == cap) {
+				void *p = realloc(rows, (cap = cap ? 2 * cap : 16) *
+				    sizeof(*rows));
+				if (p == NULL)
+					break;
+				rows = p;
+			}
+			rows[n].sender = sqlite3_column_int64(st, 0);
+			rows[n].chat = sqlite3_column_int64(st, 1);
+			rows[n].msg = sqlite3_column_int64(st, 2);
+			n++;
+		}
+		sqlite3_reset(st);
+		e = rc == SQLITE_DONE ? ERR_OK : map_rc(rc, "ack");
+		for (i = 0; i < n && e == ERR_OK; i++) {
+			snprintf(data, sizeof(data), "{\"chat_id\":%lld,"
+			    "\"message_id\":%lld,\"user_id\":%lld}",
+			    (long long)rows[i].chat, (long long)rows[i].msg,
+			    (long long)user);
+			e = emit(rows[i].sender, "message.delivered", 0, data,
+			    now_ms);
+		}
+		free(rows);
+	}
+	if (e == ERR_OK)
+		e = exec_stmt(stmt("INSERT INTO cursors (user_id, acked_id)"
+		    " VALUES (?,?) ON CONFLICT(user_id) DO UPDATE SET"
+		    " acked_id=excluded.acked_id", "ii", user, upto));
+	if (e != ERR_OK)
+		goto err;
+	return tx_commit();
+err:
+	tx_rollback();
+	return e;
+}
+
+/* The presence event of user as JSON text into buf. */
+static void
+presence_data(int64_t user, bool online, int64_t last_online, char *buf,
+    size_t len)
+{
+	char when[32];
+
+	time_format(last_online, when);
+	snprintf(buf, len, "{\"user_id\":%lld,\"online\":%s,"
+	    "\"last_online\":\"%s\"}", (long long)user, online ? "true" :
+	    "false", when);
+}
+
+enum err
+db_presence_touch(int64_t user, int64_t until_ms, int64_t now_ms)
+{
+	sqlite3_stmt *st;
+	int64_t stored = 0;
+	bool online = false;
+	char data[160];
+	enum err e;
+
+	st = stmt("SELECT online_until, presence_online FROM users WHERE id=?",
+	    "i", user);
+	if (st == NULL)
+		return ERR_INTERNAL;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		stored = sqlite3_column_int64(st, 0);
+		online = sqlite3_column_int(st, 1) != 0;
+	}
+	sqlite3_reset(st);
+	/* Written at most about every PRESENCE_SLACK: a client that polls
+	 * often does not write on every poll. */
+	if (online && stored + PRESENCE_SLACK_MS >= until_ms)
+		return ERR_OK;
+
+	if ((e = tx_begin()) != ERR_OK)
+		return e;
+	online = query_int64(stmt("SELECT presence_online FROM users"
+	    " WHERE id=?", "i", user), 0) != 0;
+	e = exec_stmt(stmt("UPDATE users SET online_until=max(online_until,?),"
+	    " last_online=?, presence_online=1 WHERE id=?", "iii", until_ms,
+	    now_ms, user));
+	if (e == ERR_OK && !online) {
+		presence_data(user, true, now_ms, data, sizeof(data));
+		e = emit_to_watchers(user, "presence", data, false, now_ms);
+	}
+	if (e != ERR_OK) {
+		tx_rollback();
+		return e;
+	}
+	return tx_commit();
+}
+
+enum err
+db_presence_sweep(int64_t now_ms)
+{
+	sqlite3_stmt *st;
+	int64_t users[64];
+	size_t n = 0, i;
+	char data[160];
+	enum err e;
+
+	if (!exists(stmt("SELECT 1 FROM users WHERE presence_online=1 AND"
+	    " online_until<?", "i", now_ms)))
+		return ERR_OK;
+	if ((e = tx_begin()) != ERR_OK)
+		return e;
+	/* A batch per call; the next sweep takes the rest. */
+	st = stmt("SELECT id FROM users WHERE presence_online=1 AND"
+	    " online_until<? LIMIT 64", "i", now_ms);
+	while (st != NULL && n < 64 && sqlite3_step(st) == SQLITE_ROW)
+		users[n++] = sqlite3_column_int64(st, 0);
+	if (st != NULL)
+		sqlite3_reset(st);
+	for (i = 0, e = ERR_OK; i < n && e == ERR_OK; i++) {
+		int64_t last = query_int64(stmt("SELECT last_online FROM users"
+		    " WHERE id=?", "i", users[i]), now_ms);
+		e = exec_stmt(stmt("UPDATE users SET presence_online=0"
+		    " WHERE id=?", "i", users[i]));
+		presence_data(users[i], false, last, data, sizeof(data));
+		if (e == ERR_OK)
+			e = emit_to_watchers(users[i], "presence", data, false,
+			    now_ms);
+	}
+	if (e != ERR_OK) {
+		tx_rollback();
+		return e;
+	}
+	return tx_commit();
+}
+
+enum err
+db_prune(int64_t events_before_ms, int64_t typing_before_ms, int64_t now_ms)
+{
+	int64_t upto;
+	enum err e;
+
+	if ((e = tx_begin()) != ERR_OK)
+		return e;
+	upto = query_int64(stmt("SELECT max(id) FROM events WHERE at<?", "i",
+	    events_before_ms), 0);
+	if (upto > 0) {
+		e = exec_stmt(stmt("DELETE FROM events WHERE id<=?", "i", upto));
+		if (e == ERR_OK)
+			e = exec_stmt(stmt("INSERT INTO meta (key, value) VALUES"
+			    " ('events_pruned_upto', ?1) ON CONFLICT(key) DO"
+			    " UPDATE SET value=max(value, ?1)", "i", upto));
+	}
+	/* Typing notices are not kept past a few seconds; they move no
+	 * cursor floor: missing one loses nothing. */
+	if (e == ERR_OK)
+		e = exec_stmt(stmt("DELETE FROM events WHERE type='typing' AND"
+		    " at<?", "i", typing_before_ms));
+	if (e == ERR_OK)
+		e = exec_stmt(stmt("DELETE FROM sessions WHERE expires_at<?", "i",
+		    now_ms));
+	if (e == ERR_OK) /* no window is longer than a day */
+		e = exec_stmt(stmt("DELETE FROM rate_limits WHERE window_start<?",
+		    "i", now_ms - 86400000));
+	if (e != ERR_OK) {
+		tx_rollback();
+		return e;
+	}
+	return tx_commit();
+}
