@@ -9,7 +9,9 @@
 #include "clock.h"
 #include "fields.h"
 #include "handlers.h"
+#include "config.h"
 #include "limits.h"
+#include "text.h"
 
 /* Answers resp with the User id as the caller sees it. */
 static void
@@ -104,4 +106,59 @@ void
 h_user_get(struct request *req, struct response *resp)
 {
 	reply_user(req, resp, strtoll(req->params[0], NULL, 10));
+}
+
+void
+h_user_search(struct request *req, struct response *resp)
+{
+	char online[8], phone_in[64], phone[PHONE_E164_MAX];
+	char login[LIMIT_LOGIN_MAX + 1], prefix[LIMIT_NAME_BYTES + 1];
+	int64_t limit = 50, after = 0;
+	bool is_online = false, has_phone, has_login, has_prefix, present;
+	json_t *list;
+	enum err e;
+
+	if (query_get(req->query, "online", online, sizeof(online))) {
+		if (strcmp(online, "true") != 0 && strcmp(online, "false") != 0) {
+			reply_error(resp, req, ERR_INVALID_FIELD, "online",
+			    "online is true or false");
+			return;
+		}
+		is_online = strcmp(online, "true") == 0;
+	}
+	has_phone = query_get(req->query, "phone", phone_in, sizeof(phone_in));
+	if (has_phone && phone_normalize(phone_in, phone) != ERR_OK) {
+		reply_error(resp, req, ERR_INVALID_PHONE, "phone",
+		    "phone must be an international number such as +79991234567");
+		return;
+	}
+	has_login = query_get(req->query, "login", login, sizeof(login));
+	has_prefix = query_get(req->query, "q", prefix, sizeof(prefix));
+	if ((has_prefix && (prefix[0] == '\0' ||
+	    !text_is_clean(prefix, strlen(prefix), false))) ||
+	    (has_login && !text_is_clean(login, strlen(login), false))) {
+		reply_error(resp, req, ERR_INVALID_FIELD, has_prefix ? "q" :
+		    "login", "not a name to look for");
+		return;
+	}
+	if (query_int(req->query, "limit", 1, config.page_size, &limit,
+	    &present) || query_int(req->query, "after", 0, INT64_MAX, &after,
+	    &present)) {
+		reply_error(resp, req, ERR_INVALID_FIELD, NULL,
+		    "limit is 1 to %ld; after is a user id", config.page_size);
+		return;
+	}
+	if (!is_online && !has_phone && !has_login && !has_prefix) {
+		reply_error(resp, req, ERR_MISSING_FIELD, "q", "say whom to look"
+		    " for: online=true, phone=, login= or q=");
+		return;
+	}
+	list = db_user_search(req->user_id, is_online, has_phone ? phone : NULL,
+	    has_login ? login : NULL, has_prefix ? prefix : NULL, after,
+	    (int)limit, now_ms(), &e);
+	if (list == NULL) {
+		reply_db_error(resp, req, e, 0);
+		return;
+	}
+	reply_json(resp, 200, json_pack("{s:o}", "users", list));
 }

@@ -16,6 +16,7 @@ const struct route routes[] = {
 
 	{ "GET",    "/api/v1/me",               h_me_get,       AUTH_USER, BODY_NONE },
 	{ "PATCH",  "/api/v1/me",               h_me_patch,     AUTH_USER, BODY_JSON },
+	{ "GET",    "/api/v1/users",            h_user_search,  AUTH_USER, BODY_NONE },
 	{ "GET",    "/api/v1/users/{id}",       h_user_get,     AUTH_USER, BODY_NONE },
 
 	{ "POST",   "/api/v1/chats",            h_chat_create,  AUTH_USER, BODY_JSON },

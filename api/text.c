@@ -32,14 +32,14 @@ phone_normalize(const char *in, char out[PHONE_E164_MAX])
 			prev_digit = true;
 			continue;
 		}
-		/* Separators stand between digits (or after the '+' for a
-		 * space), never twice in a row, parentheses once. */
-		if (*p == '(' && parens == 0 && n >= 1) {
+		/* Separators stand between digits (or after ')'), never twice
+		 * in a row; one pair of parentheses, after the first digit. */
+		if (*p == '(' && parens == 0 && n > 1) {
 			parens = 1;
 		} else if (*p == ')' && parens == 1 && prev_digit) {
 			parens = 2;
 		} else if ((*p == ' ' || *p == '-' || *p == '.') &&
-		    (prev_digit || (*p == ' ' && p[-1] == ')'))) {
+		    (prev_digit || p[-1] == ')')) {
 			/* fine */
 		} else {
 			return ERR_INVALID_PHONE;

@@ -101,6 +101,54 @@ db_user_get(int64_t viewer, int64_t id, int64_t now_ms, enum err *e)
 	return u;
 }
 
+json_t *
+db_user_search(int64_t viewer, bool online, const char *phone,
+    const char *login, const char *prefix, int64_t after, int limit,
+    int64_t now_ms, enum err *e)
+{
+	sqlite3_stmt *st;
+	json_t *list = json_array();
+	int rc;
+
+	/* A prefix matches with LIKE: its own % and _ are escaped. */
+	char like[2 * 130 + 2];
+	size_t n = 0;
+	for (const char *p = prefix; p != NULL && *p != '\0' &&
+	    n + 3 < sizeof(like); p++) {
+		if (*p == '%' || *p == '_' || *p == '\\')
+			like[n++] = '\\';
+		like[n++] = *p;
+	}
+	like[n++] = '%';
+	like[n] = '\0';
+
+	st = stmt("SELECT " USER_COLUMNS USER_FROM " WHERE"
+	    " u.tenant_id=(SELECT tenant_id FROM users WHERE id=?1)"
+	    " AND (?3=0 OR u.online_until>?2)"
+	    " AND (?4 IS NULL OR u.phone=?4)"
+	    " AND (?5 IS NULL OR u.login=?5)"
+	    " AND (?6 IS NULL OR u.nick LIKE ?7 ESCAPE '\\'"
+	    "  OR u.login LIKE ?7 ESCAPE '\\')"
+	    " AND u.id>?8 ORDER BY u.id LIMIT ?9", "iiitttiii",
+	    viewer, now_ms, (int64_t)online, phone, login, prefix, like, after,
+	    (int64_t)limit);
+	if (st == NULL || list == NULL) {
+		json_decref(list);
+		*e = ERR_INTERNAL;
+		return NULL;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(list, user_finish(row_json(st)));
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(list);
+		*e = map_rc(rc, "user search");
+		return NULL;
+	}
+	*e = ERR_OK;
+	return list;
+}
+
 enum err
 db_user_find(int64_t tenant, const char *login, const char *phone,
     int64_t *id, char *hash, size_t hashlen)
