@@ -33,6 +33,7 @@ struct config config = {
 	.pwhash_ops = PWHASH_OPSLIMIT_MIN,
 	.busy_timeout_ms = DEFAULT_BUSY_TIMEOUT_MS,
 	.retention_days = 7,
+	.presence_grace = 10,
 };
 
 struct setting {
@@ -91,6 +92,9 @@ static const struct setting settings[] = {
 	  0, 600000, "wait for the database write lock, ms, then 503" },
 	{ "retention-days", "PARLEY_RETENTION_DAYS", NULL,
 	  &config.retention_days, 1, 3650, "days events are kept" },
+	{ "presence-grace", "PARLEY_PRESENCE_GRACE", NULL,
+	  &config.presence_grace, 1, 3600,
+	  "seconds a user stays online after its poll's timeout" },
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))

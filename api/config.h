@@ -34,6 +34,8 @@ struct config {
 	long pwhash_ops;            /* --pwhash-ops: passes */
 	long busy_timeout_ms;       /* --busy-timeout: ms */
 	long retention_days;        /* --retention-days: events kept */
+	long presence_grace;        /* --presence-grace: seconds online after
+	                             * a poll's deadline */
 };
 
 extern struct config config;

@@ -68,10 +68,11 @@ h_events(struct request *req, struct response *resp)
 	}
 	if (req->calls == 1) {
 		req->deadline_ms = now + timeout * 1000;
-		/* Online while held, and for 10 s after; a failure to note it
-		 * must not fail the poll. */
+		/* Online while held, and for --presence-grace after; a
+		 * failure to note it must not fail the poll. */
 		(void)db_presence_touch(req->user_id,
-		    req->deadline_ms + PRESENCE_GRACE_MS, now);
+		    req->deadline_ms + config.presence_grace * 1000,
+		    config.presence_grace * 1000 / 2, now);
 	}
 
 	db_events_bounds(&last, &floor);

@@ -63,6 +63,14 @@ enum err db_user_create(const struct user_new *u, int64_t now_ms, int64_t *id);
  * tenant (*e says ERR_USER_NOT_FOUND or a storage error). */
 json_t *db_user_get(int64_t viewer, int64_t id, int64_t now_ms, enum err *e);
 
+/* The directory, as viewer sees it: users of viewer's tenant who are
+ * online now (online), or with the E.164 phone, or the login, or whose nick
+ * or login starts with prefix (each filter NULL/false when unused; they
+ * combine). At most limit, after the id after (for paging), by id. */
+json_t *db_user_search(int64_t viewer, bool online, const char *phone,
+    const char *login, const char *prefix, int64_t after, int limit,
+    int64_t now_ms, enum err *e);
+
 /* Finds a user of tenant by login or by E.164 phone (the other NULL); sets
  * *id and copies the password hash (NULL-terminated, "" when none) into
  * hash of size hashlen. ERR_USER_NOT_FOUND when there is none. */
@@ -197,10 +205,6 @@ enum err db_attachment_get(int64_t user, int64_t id, char **data,
 
 /* --- events (events.c) --- */
 
-/* A user stays online this long after its last poll's deadline. */
-#define PRESENCE_GRACE_MS 10000
-/* A poll moves the stored online time no more often than this. */
-#define PRESENCE_SLACK_MS 10000
 
 /* The largest event id ever issued, and the largest removed by retention. */
 void db_events_bounds(int64_t *last_issued, int64_t *pruned_upto);
@@ -215,8 +219,11 @@ json_t *db_events_read(int64_t user, int64_t after, int limit,
 enum err db_events_ack(int64_t user, int64_t upto, int64_t now_ms);
 
 /* user polls: online until until_ms; presence to its watchers when it
- * was offline. */
-enum err db_presence_touch(int64_t user, int64_t until_ms, int64_t now_ms);
+ * was offline. The stored time is not rewritten while it is within
+ * slack_ms of until_ms, so that frequent polls do not each write; slack
+ * must be below the grace a user has after its poll. */
+enum err db_presence_touch(int64_t user, int64_t until_ms, int64_t slack_ms,
+    int64_t now_ms);
 
 /* Users whose online time ran out go offline, with presence events. */
 enum err db_presence_sweep(int64_t now_ms);

@@ -318,7 +318,8 @@ presence_data(int64_t user, bool online, int64_t last_online, char *buf,
 }
 
 enum err
-db_presence_touch(int64_t user, int64_t until_ms, int64_t now_ms)
+db_presence_touch(int64_t user, int64_t until_ms, int64_t slack_ms,
+    int64_t now_ms)
 {
 	sqlite3_stmt *st;
 	int64_t stored = 0;
@@ -335,9 +336,7 @@ db_presence_touch(int64_t user, int64_t until_ms, int64_t now_ms)
 		online = sqlite3_column_int(st, 1) != 0;
 	}
 	sqlite3_reset(st);
-	/* Written at most about every PRESENCE_SLACK: a client that polls
-	 * often does not write on every poll. */
-	if (online && stored + PRESENCE_SLACK_MS >= until_ms)
+	if (online && stored + slack_ms >= until_ms)
 		return ERR_OK;
 
 	if ((e = tx_begin()) != ERR_OK)
