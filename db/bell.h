@@ -27,11 +27,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BELL_SLOTS 65536u   /* a power of two; 256 KiB of counters */
+#define BELL_SLOTS 65536u   /* a power of two; 256 KiB of counters and
+                             * 256 KiB of waiter counts */
 
 /* Maps (creating it if needed) the bell of the database at db_path: the
- * file db_path + "-bell", or anonymous memory for ":memory:" databases.
- * Call once per process before threads start. Returns 0 or -1. */
+ * file db_path + "-bell" (mode 0600), or anonymous shared memory for ""
+ * and ":memory:". Call before threads start; calling it again for the
+ * same database keeps the mapping. Until it is called the process has a
+ * private bell of its own. Returns 0, or -1 after printing why (e.g. the
+ * file belongs to another layout version). */
 int bell_open(const char *db_path);
 
 /* The slot of user. */
@@ -45,16 +49,22 @@ bell_slot(int64_t user)
 /* The current counter of user's slot: read it before querying. */
 uint32_t bell_seq(int64_t user);
 
-/* Rings the slots of the n users (after their events committed), and the
- * global counter; wakes whoever waits on them. Safe from any thread. */
+/* Rings the slots of the n users (after their events committed), and then
+ * the global counter; wakes whoever waits on them. Safe from any thread.
+ * A system call is made only for a slot someone sleeps on. With n == 0
+ * only the global counter moves (wakes the waker threads of bell_wait_
+ * global(), which then find no slot changed). */
 void bell_ring(const int64_t *users, size_t n);
 
-/* Rings every slot (shutdown: every waiter re-checks). */
+/* Rings every slot and the global counter: every waiter of every process
+ * on this bell re-runs its query (shutdown, or after the events were
+ * changed behind the handlers' back, e.g. a restore). */
 void bell_ring_all(void);
 
 /* Sleeps while user's counter equals seq, until deadline_ms (CLOCK_REALTIME
  * milliseconds) or until *stop becomes true (checked at least every
- * 100 ms). Returns true if the counter moved. */
+ * 100 ms; stop may be NULL). Returns true if the counter moved (also when
+ * it already differed on entry, without sleeping). */
 bool bell_wait(int64_t user, uint32_t seq, int64_t deadline_ms,
     volatile const int *stop);
 
@@ -62,11 +72,14 @@ bool bell_wait(int64_t user, uint32_t seq, int64_t deadline_ms,
 uint32_t bell_global(void);
 
 /* Sleeps while the global counter equals seen, at most timeout_ms
- * (-1: no limit). */
+ * (-1: no limit). Read bell_global() before scanning with bell_changed()
+ * and pass that value here, so that no ring falls between the two. */
 void bell_wait_global(uint32_t seen, int timeout_ms);
 
 /* Compares the slots with the caller's copy snap (BELL_SLOTS counters),
- * updates snap, and calls fn(slot, arg) for each slot that changed. */
+ * updates snap, and calls fn(slot, arg) for each slot that changed; when
+ * fn runs, snap[slot] already holds the slot's new value. fn may be NULL
+ * (to take a first snapshot). Unchanged blocks cost a memcmp(). */
 void bell_changed(uint32_t *snap, void (*fn)(uint32_t slot, void *arg),
     void *arg);
 
