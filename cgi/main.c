@@ -32,6 +32,7 @@
 #include "../api/api.h"
 #include "../api/config.h"
 #include "../api/limits.h"
+#include "../db/bell.h"
 #include "cgi.h"
 
 static int listen_fd = -1;
@@ -237,7 +238,8 @@ run(struct request *req, struct response *resp, char **uri, char **body,
 		api_handle(req, resp);
 		if (!resp->wait)
 			return;
-		wait_for_bell(resp->wait_user, resp->wait_deadline_ms, &stopping);
+		wait_for_bell(resp->wait_user, resp->wait_seq,
+		    resp->wait_deadline_ms, &stopping);
 		api_response_free(resp);
 		api_response_init(resp);
 	}
@@ -359,8 +361,6 @@ main(int argc, char **argv)
 		return 1;
 	if (listen_fd == -1)
 		return cgi_main();
-	if (bell_open() != 0)
-		return 1;
 
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
@@ -384,9 +384,12 @@ main(int argc, char **argv)
 	sigwait(&sigs, &sig);
 	fprintf(stderr, "parley.fcgi: %s, stopping\n", strsignal(sig));
 	/* Threads blocked in FCGX_Accept_r do not leave on a signal: shut
-	 * the listening socket so that accept() fails; waiting polls see
-	 * stopping and answer at once. */
+	 * the listening socket so that accept() fails. Held polls see the
+	 * flags when the bell rings and answer at once. (Ringing every slot
+	 * also makes the waiters of other processes on this database query
+	 * once; without it ours would notice the flag within 100 ms.) */
 	stopping = 1;
+	api_stopping = 1;
 	FCGX_ShutdownPending();
 	bell_ring_all();
 	shutdown(listen_fd, SHUT_RDWR);
