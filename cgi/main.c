@@ -266,8 +266,10 @@ worker(void *arg)
 		FCGX_PutStr(head, (int)n, fr.out);
 		if (resp.body_len > 0 && strcmp(req.method, "HEAD") != 0)
 			FCGX_PutStr(resp.body, (int)resp.body_len, fr.out);
-		FCGX_Finish_r(&fr);
+		/* Log before FCGX_Finish_r(): req.method points into the
+		 * request's parameters, which it frees. */
 		api_finish(&req, &resp);
+		FCGX_Finish_r(&fr);
 		api_request_free(&req);
 		api_response_free(&resp);
 		free(uri);
