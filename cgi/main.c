@@ -264,8 +264,10 @@ worker(void *arg)
 		FCGX_PutStr(head, (int)n, fr.out);
 		if (resp.body_len > 0 && strcmp(req.method, "HEAD") != 0)
 			FCGX_PutStr(resp.body, (int)resp.body_len, fr.out);
-		FCGX_Finish_r(&fr);
+		/* Before FCGX_Finish_r, which frees the parameters that
+		 * req.method points into. */
 		api_finish(&req, &resp);
+		FCGX_Finish_r(&fr);
 		api_request_free(&req);
 		api_response_free(&resp);
 		free(uri);
