@@ -126,6 +126,17 @@ request_id_from_body(struct request *req)
 	}
 }
 
+/* True if the Content-Type value type names the media type name, with or
+ * without parameters ("application/json; charset=utf-8"). */
+static bool
+media_type_is(const char *type, const char *name)
+{
+	size_t n = strlen(name);
+
+	return strncasecmp(type, name, n) == 0 && (type[n] == '\0' ||
+	    type[n] == ';' || type[n] == ' ' || type[n] == '\t');
+}
+
 /* Parses the body as a JSON object into req->json, or answers 400/415. */
 static enum err
 parse_json_body(struct request *req, struct response *resp)
@@ -133,11 +144,13 @@ parse_json_body(struct request *req, struct response *resp)
 	const char *type = req->header(req->front, "Content-Type");
 	json_error_t jerr;
 
-	/* JSON, or no type, or curl -d's default form type (curl users
-	 * forget -H): anything else is a client that means something else. */
-	if (type != NULL && strncasecmp(type, "application/json", 16) != 0 &&
-	    strncasecmp(type, "application/x-www-form-urlencoded", 33) != 0 &&
-	    strncasecmp(type, "text/plain", 10) != 0)
+	/* JSON, or no type (a gateway may pass an empty CONTENT_TYPE), or
+	 * curl -d's default form type (curl users forget -H): anything else
+	 * is a client that means something else. */
+	if (type != NULL && type[0] != '\0' &&
+	    !media_type_is(type, "application/json") &&
+	    !media_type_is(type, "application/x-www-form-urlencoded") &&
+	    !media_type_is(type, "text/plain"))
 		return reply_error(resp, req, ERR_UNSUPPORTED_MEDIA, NULL,
 		    "send the body as application/json");
 	if (req->body == NULL || req->body_len == 0)

@@ -108,6 +108,16 @@ reply_error_v(struct response *resp, const struct request *req, enum err e,
 
 	vsnprintf(message, sizeof(message), fmt, ap);
 	err = json_pack("{s:s, s:s}", "code", err_code(e), "message", message);
+	if (err == NULL) {
+		/* The message is not UTF-8 (jansson's parse errors may quote
+		 * half a character of the body): keep its ASCII. */
+		char *p;
+		for (p = message; *p != '\0'; p++)
+			if ((unsigned char)*p >= 0x80)
+				*p = '?';
+		err = json_pack("{s:s, s:s}", "code", err_code(e), "message",
+		    message);
+	}
 	if (err != NULL && field != NULL)
 		json_object_set_new(err, "field", json_string(field));
 	if (err != NULL && req != NULL && req->request_id[0] != '\0')
@@ -116,7 +126,8 @@ reply_error_v(struct response *resp, const struct request *req, enum err e,
 	if (err != NULL && extra != NULL)
 		json_object_update(err, extra);
 	json_decref(extra);
-	if (e == ERR_AUTH_REQUIRED || e == ERR_INVALID_TOKEN)
+	/* RFC 9110: every 401 carries a challenge, the API's is Bearer. */
+	if (err_status(e) == 401)
 		response_header(resp, "WWW-Authenticate", "Bearer");
 	if ((e == ERR_UNAVAILABLE || e == ERR_RATE_LIMITED) &&
 	    response_header_get(resp, "Retry-After") == NULL)

@@ -61,7 +61,12 @@ route_match(const char *pattern, const char *path, const char **params,
 		p++;
 		q++;
 	}
-	return q == path + pathlen;
+	if (q != path + pathlen)
+		return false;
+	/* The slots past the placeholders are NULL, never stale. */
+	while (np < REQUEST_MAX_PARAMS)
+		params[np++] = NULL;
+	return true;
 }
 
 const struct route *

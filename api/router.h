@@ -36,7 +36,8 @@ extern const struct route routes[];
 extern const size_t nroutes;
 
 /* Matches path against pattern; on a match stores the placeholder values
- * into params (pointing into buf, of size buflen) and returns true. */
+ * into params (pointing into buf, of size buflen), NULL into the rest of
+ * its REQUEST_MAX_PARAMS slots, and returns true. */
 bool route_match(const char *pattern, const char *path, const char **params,
     char *buf, size_t buflen);
 

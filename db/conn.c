@@ -2,6 +2,7 @@
  * conn.c: the thread's SQLite connection, its statement cache, transactions,
  * migrations, backup. This file owns the pragmas and the busy policy.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -101,11 +102,30 @@ open_db(const char *path)
 	return db;
 }
 
+/* Closes a thread's connection when the thread ends: threads that parley
+ * does not start itself (libmicrohttpd's pool) never call db_thread_close(). */
+static pthread_key_t thread_end_key;
+static pthread_once_t thread_end_once = PTHREAD_ONCE_INIT;
+
+static void
+thread_end(void *unused)
+{
+	(void)unused;
+	db_thread_close();
+}
+
+static void
+thread_end_init(void)
+{
+	(void)pthread_key_create(&thread_end_key, thread_end);
+}
+
 sqlite3 *
 conn(void)
 {
 	if (thread_db != NULL)
 		return thread_db;
+	(void)pthread_once(&thread_end_once, thread_end_init);
 	thread_cache = calloc(STMT_CACHE_SLOTS, sizeof(*thread_cache));
 	if (thread_cache == NULL)
 		return NULL;
@@ -113,6 +133,9 @@ conn(void)
 	if (thread_db == NULL) {
 		free(thread_cache);
 		thread_cache = NULL;
+	} else {
+		/* Any non-NULL value makes the key's destructor run. */
+		(void)pthread_setspecific(thread_end_key, thread_db);
 	}
 	return thread_db;
 }
