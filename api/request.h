@@ -17,7 +17,15 @@
 #include <jansson.h>
 
 #define REQUEST_MAX_PARAMS   3
+
+/* The status a front logs for a request whose client left before the
+ * answer (nginx's "client closed request"); nothing is sent. */
+#define STATUS_CLIENT_GONE   499
 #define RESPONSE_MAX_HEADERS 12
+/* The names and values of one response's headers, packed together: the
+ * longest is a Content-Disposition with a 255-byte file name. Kept small
+ * because every held long-poll carries a struct response. */
+#define RESPONSE_HEADER_BYTES 1024
 
 /* Looks up a request header by its HTTP name ("X-Request-Id"), case
  * insensitively. Returns the value (owned by the front) or NULL. */
@@ -49,9 +57,10 @@ struct request {
 	                            * call (CLOCK_REALTIME, ms) */
 };
 
+/* A response header; name and value point into the response's hbuf. */
 struct header {
-	char name[40];
-	char value[472];
+	const char *name;
+	const char *value;
 };
 
 struct response {
@@ -61,6 +70,8 @@ struct response {
 	size_t body_len;
 	struct header headers[RESPONSE_MAX_HEADERS];
 	size_t nheaders;
+	char hbuf[RESPONSE_HEADER_BYTES];  /* behind headers[] */
+	size_t hused;              /* bytes of hbuf in use */
 
 	/* WAIT verdict of a long-poll: park the request until the bell of
 	 * wait_user moves away from wait_seq (read before the handler's
@@ -73,7 +84,8 @@ struct response {
 };
 
 /* Adds a header to resp; the value is formatted like printf. A header that
- * does not fit is dropped (and logged): the limits above are generous. */
+ * does not fit (RESPONSE_MAX_HEADERS, RESPONSE_HEADER_BYTES) is dropped
+ * and logged. */
 void response_header(struct response *resp, const char *name,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

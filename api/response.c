@@ -14,25 +14,29 @@ const char *const JSON_TYPE = "application/json; charset=utf-8";
 void
 response_header(struct response *resp, const char *name, const char *fmt, ...)
 {
-	struct header *h;
+	size_t nlen = strlen(name), room;
+	char *p = resp->hbuf + resp->hused;
 	va_list ap;
 	int n;
 
 	if (resp->nheaders == RESPONSE_MAX_HEADERS ||
-	    strlen(name) >= sizeof(h->name)) {
+	    resp->hused + nlen + 2 > sizeof(resp->hbuf)) {
 		fprintf(stderr, "response: header %s dropped\n", name);
 		return;
 	}
-	h = &resp->headers[resp->nheaders];
-	snprintf(h->name, sizeof(h->name), "%s", name);
+	memcpy(p, name, nlen + 1);
+	room = sizeof(resp->hbuf) - resp->hused - nlen - 1;
 	va_start(ap, fmt);
-	n = vsnprintf(h->value, sizeof(h->value), fmt, ap);
+	n = vsnprintf(p + nlen + 1, room, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(h->value)) {
+	if (n < 0 || (size_t)n >= room) {
 		fprintf(stderr, "response: header %s too long, dropped\n", name);
 		return;
 	}
+	resp->headers[resp->nheaders].name = p;
+	resp->headers[resp->nheaders].value = p + nlen + 1;
 	resp->nheaders++;
+	resp->hused += nlen + 1 + (size_t)n + 1;
 }
 
 const char *

@@ -214,7 +214,7 @@ cgi_read(void *src, char *buf, int n)
 static void
 run(struct request *req, struct response *resp, char **uri, char **body,
     const char *(*param)(void *, const char *), header_fn header,
-    int (*read_fn)(void *, char *, int), void *front)
+    int (*read_fn)(void *, char *, int), void *front, int conn_fd)
 {
 	const char *method = param(front, "REQUEST_METHOD");
 	const char *peer = param(front, "REMOTE_ADDR");
@@ -238,8 +238,13 @@ run(struct request *req, struct response *resp, char **uri, char **body,
 		api_handle(req, resp);
 		if (!resp->wait)
 			return;
-		wait_for_bell(resp->wait_user, resp->wait_seq,
-		    resp->wait_deadline_ms, &stopping);
+		if (!wait_for_bell(resp->wait_user, resp->wait_seq,
+		    resp->wait_deadline_ms, conn_fd, &stopping)) {
+			/* Nobody to answer: logged as nginx logs it. */
+			resp->wait = false;
+			resp->status = STATUS_CLIENT_GONE;
+			return;
+		}
 		api_response_free(resp);
 		api_response_init(resp);
 	}
@@ -261,11 +266,13 @@ worker(void *arg)
 		size_t n;
 
 		run(&req, &resp, &uri, &body, fcgi_param, fcgi_header, fcgi_read,
-		    &fr);
-		n = format_head(&resp, head, sizeof(head));
-		FCGX_PutStr(head, (int)n, fr.out);
-		if (resp.body_len > 0 && strcmp(req.method, "HEAD") != 0)
-			FCGX_PutStr(resp.body, (int)resp.body_len, fr.out);
+		    &fr, fr.ipcFd);
+		if (resp.status != STATUS_CLIENT_GONE) {
+			n = format_head(&resp, head, sizeof(head));
+			FCGX_PutStr(head, (int)n, fr.out);
+			if (resp.body_len > 0 && strcmp(req.method, "HEAD") != 0)
+				FCGX_PutStr(resp.body, (int)resp.body_len, fr.out);
+		}
 		/* Log before FCGX_Finish_r(): req.method points into the
 		 * request's parameters, which it frees. */
 		api_finish(&req, &resp);
@@ -289,7 +296,8 @@ cgi_main(void)
 	char *uri = NULL, *body = NULL, head[8192];
 	size_t n;
 
-	run(&req, &resp, &uri, &body, cgi_param, cgi_header, cgi_read, NULL);
+	run(&req, &resp, &uri, &body, cgi_param, cgi_header, cgi_read, NULL,
+	    -1);
 	n = format_head(&resp, head, sizeof(head));
 	fwrite(head, 1, n, stdout);
 	if (resp.body_len > 0 && strcmp(req.method, "HEAD") != 0)
@@ -380,6 +388,8 @@ main(int argc, char **argv)
 			fprintf(stderr, "parley.fcgi: cannot start thread %ld\n", i);
 			return 1;
 		}
+	if (api_housekeeping_start() != 0)
+		return 1;
 	fprintf(stderr, "parley.fcgi: %ld threads, database %s\n", n,
 	    config.db_path);
 
@@ -398,6 +408,7 @@ main(int argc, char **argv)
 	for (i = 0; i < n; i++)
 		pthread_join(threads[i], NULL);
 	free(threads);
+	api_housekeeping_stop();
 	api_shutdown();
 	return 0;
 }

@@ -147,6 +147,7 @@ db_thread_close(void)
 
 	if (thread_db == NULL)
 		return;
+	pending_free();
 	for (i = 0; i < STMT_CACHE_SLOTS; i++)
 		sqlite3_finalize(thread_cache[i].st);
 	free(thread_cache);

@@ -35,6 +35,14 @@ forget_pending(void)
 	npending = 0;
 }
 
+void
+pending_free(void)
+{
+	free(pending);
+	pending = NULL;
+	npending = cappending = 0;
+}
+
 /* Remembers user for ring_pending(); the last few are checked for
  * repeats, enough for the usual runs of one user. */
 static void

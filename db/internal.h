@@ -62,6 +62,8 @@ enum err emit_user_updated(int64_t user, int64_t now_ms);
  * queued (tx_commit() calls it), or forgets them (tx_rollback()). */
 void ring_pending(void);
 void forget_pending(void);
+/* Frees the thread's list (its connection is closing). */
+void pending_free(void);
 
 /* --- messages and chats --- */
 

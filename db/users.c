@@ -129,7 +129,7 @@ db_user_search(int64_t viewer, bool online, const char *phone,
 	    " AND (?5 IS NULL OR u.login=?5)"
 	    " AND (?6 IS NULL OR u.nick LIKE ?7 ESCAPE '\\'"
 	    "  OR u.login LIKE ?7 ESCAPE '\\')"
-	    " AND u.id>?8 ORDER BY u.id LIMIT ?9", "iiitttiii",
+	    " AND u.id>?8 ORDER BY u.id LIMIT ?9", "iiittttii",
 	    viewer, now_ms, (int64_t)online, phone, login, prefix, like, after,
 	    (int64_t)limit);
 	if (st == NULL || list == NULL) {

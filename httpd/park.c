@@ -465,7 +465,7 @@ park_forget(struct conn *c)
 	 * handler ran again: its verdict is still WAIT. Log it as nginx
 	 * does a request whose client closed. */
 	if (c->resp.wait) {
-		c->resp.status = 499;
+		c->resp.status = STATUS_CLIENT_GONE;
 		api_finish(&c->req, &c->resp);
 	}
 }
@@ -497,7 +497,7 @@ park(struct conn *c)
 			pthread_mutex_unlock(&table.lock);
 			api_response_free(r);
 			api_response_init(r);
-			r->status = 499; /* nginx's "client closed request" */
+			r->status = STATUS_CLIENT_GONE;
 			response_header(r, "Connection", "close");
 			return send_response(c);
 		}

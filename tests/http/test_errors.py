@@ -29,7 +29,7 @@ def test_unknown_path(api, path):
     ("DELETE", "/api/v1/me", {"GET", "PATCH"}),
     ("PUT", "/api/v1", {"GET"}),
     ("POST", "/api/v1/ping", {"GET"}),
-    ("GET", "/api/v1/users", {"POST"}),
+    ("PUT", "/api/v1/users", {"POST", "GET"}),
     ("GET", "/api/v1/sessions", {"POST"}),
     ("POST", "/api/v1/sessions/current", {"DELETE"}),
     ("DELETE", "/api/v1/users/7", {"GET"}),

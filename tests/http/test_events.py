@@ -193,11 +193,15 @@ def test_cursor_expired_edges(front_kind, make_front, tmp_path):
     d = direct(api, ta, b["id"])
     for i in range(3):
         send(api, ta, d, f"old {i}")
+    # b's polls make events too (its presence, receipts to a): let them
+    # settle before taking the largest id issued
+    poll(api, tb, 0)
+    poll(api, tb, cursor(api, tb))
     last = cursor(api, tb)
     # beyond any id issued: the database was replaced
     assert poll(api, tb, last)[1] == last
-    err = expect_error(api.get(f"/api/v1/events?after={last + 1}", token=tb),
-                       410, "cursor_expired")
+    err = expect_error(api.get(f"/api/v1/events?after={last + 1}&timeout=0",
+                               token=tb), 410, "cursor_expired")
     assert err["last_id"] == last
     # make the first events old, and let retention remove them
     with sqlite3.connect(db, timeout=10) as c:
@@ -208,8 +212,8 @@ def test_cursor_expired_edges(front_kind, make_front, tmp_path):
     subprocess.run([binary("parley-admin"), "--db", db, "prune"], check=True,
                    capture_output=True)
     floor = ids[-1]
-    err = expect_error(api.get(f"/api/v1/events?after={floor - 1}", token=tb),
-                       410, "cursor_expired")
+    err = expect_error(api.get(f"/api/v1/events?after={floor - 1}&timeout=0",
+                               token=tb), 410, "cursor_expired")
     assert err["last_id"] == last
     events, _ = poll(api, tb, floor)  # at the floor nothing was missed
     assert [e["data"]["text"] for e in events
@@ -266,7 +270,9 @@ def test_presence_online_and_offline(front_kind, make_front):
     b, tb = api.register()
     direct(api, ta, b["id"])
     a_last = cursor(api, ta)
-    poll(api, tb, cursor(api, tb), timeout=1)
+    # a poll without after counts too, with its timeout: 1 s here
+    b_last = api.get("/api/v1/events?timeout=1", token=tb).j["last_id"]
+    poll(api, tb, b_last, timeout=1)
     assert api.get(f"/api/v1/users/{b['id']}", token=ta).j["online"] is True
     online = api.get("/api/v1/users?online=true", token=ta).j["users"]
     assert b["id"] in [u["id"] for u in online]
@@ -289,11 +295,18 @@ def test_clients_that_go_away_during_a_held_poll(api):
     d = direct(api, ta, b["id"])
     last = cursor(api, tb)
     host, port = api.base.split("//")[1].split(":")
+    socks = []
     for _ in range(20):
         s = socket.create_connection((host, int(port)))
         s.sendall(f"GET /api/v1/events?after={last}&timeout=30 HTTP/1.1\r\n"
                   f"Host: x\r\nAuthorization: Bearer {tb}\r\n\r\n".encode())
+        socks.append(s)
+    time.sleep(0.5)  # the polls are held; now their clients leave
+    for s in socks:
         s.close()
-    # the server still serves, and a new poll still wakes at once
+    # the server still serves at once (no thread or slot is kept by the
+    # polls of the clients that left), and a new poll still wakes at once
+    t0 = time.monotonic()
     lat = wake_latency(api, tb, api, ta, d, rounds=2)
     assert max(lat) <= 0.250, lat
+    assert time.monotonic() - t0 < 5, "held polls of gone clients block"

@@ -3,7 +3,7 @@ attachments, encrypted payloads, history pages, edit, delete, search.
 Every case runs on both fronts."""
 import pytest
 
-from conftest import expect_error, phone_forms, unique_phone
+from conftest import expect_error, phone_forms, unique_login, unique_phone
 from helpers_chat import b64, cursor, direct, drain, of_type, send
 
 PNG = bytes.fromhex(
@@ -68,7 +68,7 @@ def test_retry_with_client_msg_id_sends_once(api):
 def test_send_to_user_by_id_phone_login(api):
     a, ta = api.register()
     phone = unique_phone()
-    b, tb = api.register(phone=phone)
+    b, tb = api.register(login=unique_login(), phone=phone)
     ids = set()
     for to in [{"user_id": b["id"]}, {"login": b["login"]}] + \
             [{"phone": p} for p in phone_forms(phone)]:

@@ -1,6 +1,7 @@
-"""test_readme.py: the README's curl examples work, on both fronts.
+"""test_readme.py: the curl examples of the README and of the API
+reference (docs/API.md) work, on both fronts.
 
-The contract with README.md: every fenced block that begins with the line
+The contract with those documents: every fenced block that begins with the line
 ```sh and is immediately preceded by the line <!-- example --> is an
 example. The examples run in order, in one `bash -euo pipefail` script,
 with PARLEY exported as the base URL of a fresh front (so that a login such
@@ -10,9 +11,11 @@ import os
 import shutil
 import subprocess
 
+import pytest
+
 from conftest import ROOT, server_env
 
-README = os.path.join(ROOT, "README.md")
+DOCS = ["README.md", "docs/API.md"]
 MARK = "<!-- example -->"
 
 
@@ -27,7 +30,7 @@ def examples(text):
             j = i + 2
             while j < len(lines) and lines[j].rstrip() != "```":
                 j += 1
-            assert j < len(lines), f"README.md line {i + 2}: unclosed block"
+            assert j < len(lines), f"line {i + 2}: unclosed block"
             blocks.append("\n".join(lines[i + 2:j]))
             i = j
         i += 1
@@ -41,10 +44,11 @@ def test_examples_are_found():
     assert blocks == ["echo a", "echo b\necho c"]
 
 
-def test_readme_examples(make_front, front_kind):
-    with open(README) as f:
+@pytest.mark.parametrize("doc", DOCS)
+def test_examples(make_front, front_kind, doc):
+    with open(os.path.join(ROOT, doc)) as f:
         blocks = examples(f.read())
-    assert blocks, f"no example blocks in {README}"
+    assert blocks, f"no example blocks in {doc}"
     for tool in ("bash", "curl", "jq"):
         assert shutil.which(tool), f"{tool} is missing: sh tests/deps.sh test"
     c = make_front(front_kind, label="readme")

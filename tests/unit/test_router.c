@@ -294,7 +294,7 @@ find_head_is_get(void **state)
 	assert_ptr_equal(f.route->handler, h_user_get);
 	assert_string_equal(f.params[0], "9");
 	/* HEAD where only POST exists: 405, and Allow names POST. */
-	f = find("HEAD", "/api/v1/users", 128);
+	f = find("HEAD", "/api/v1/sessions", 128);
 	assert_null(f.route);
 	assert_int_equal(f.e, ERR_METHOD_NOT_ALLOWED);
 	assert_string_equal(f.allow, "POST");
@@ -315,7 +315,7 @@ find_wrong_method(void **state)
 	f = find("DELETE", "/api/v1/users/42", 128);
 	assert_int_equal(f.e, ERR_METHOD_NOT_ALLOWED);
 	assert_string_equal(f.allow, "GET");
-	f = find("GET", "/api/v1/users", 128);
+	f = find("GET", "/api/v1/sessions", 128);
 	assert_int_equal(f.e, ERR_METHOD_NOT_ALLOWED);
 	assert_string_equal(f.allow, "POST");
 	f = find("GET", "/api/v1/sessions/current", 128);
