@@ -84,18 +84,21 @@ def test_held_poll_wakes_on_send(api):
 
 
 def test_wake_across_processes(make_front, tmp_path):
-    """parleyd and parley.fcgi on one database file deliver to each
-    other's held polls."""
+    """Two parley.fcgi processes and a parleyd on one database file deliver
+    to each other's held polls."""
     db = str(tmp_path / "shared.db")
-    httpd = make_front("parleyd", db=db)
-    fcgi = make_front("fcgi", db=db)
-    a, ta = httpd.register()
-    b, tb = fcgi.register()
-    d = direct(httpd, ta, b["id"])
-    for poller, pt, sender, st, name in [
-            (httpd, tb, fcgi, ta, "fcgi -> parleyd"),
-            (fcgi, ta, httpd, tb, "parleyd -> fcgi")]:
-        lat = wake_latency(poller, pt, sender, st, d)
+    fronts = {"parleyd": make_front("parleyd", db=db),
+              "fcgi-1": make_front("fcgi", db=db),
+              "fcgi-2": make_front("fcgi", db=db)}
+    a, ta = fronts["parleyd"].register()
+    b, tb = fronts["fcgi-1"].register()
+    d = direct(fronts["fcgi-2"], ta, b["id"])
+    for poll_on, send_on in [("parleyd", "fcgi-1"), ("fcgi-1", "parleyd"),
+                             ("fcgi-1", "fcgi-2"), ("fcgi-2", "fcgi-1"),
+                             ("fcgi-2", "parleyd"), ("parleyd", "fcgi-2")]:
+        lat = wake_latency(fronts[poll_on], tb, fronts[send_on], ta, d,
+                           rounds=3)
+        name = f"{send_on} -> {poll_on}"
         print(f"\nwake latency {name}: median "
               f"{statistics.median(lat) * 1000:.1f} ms, "
               f"max {max(lat) * 1000:.1f} ms")
