@@ -3,9 +3,12 @@
 "N passed, N failed", that sums them all.
 
 Suites, each against the plain build and the ASan+UBSan build:
-  unit   the cmocka programs build*/tests/test_*
-  http   pytest tests/http: every case against parleyd and against
-         parley.fcgi behind a real nginx (and CGI mode)
+  unit     the cmocka programs build*/tests/test_*
+  http     pytest tests/http: every case against parleyd and against
+           parley.fcgi behind a real nginx (and CGI mode)
+  browser  node --test tests/browser: the browser client (www/) in headless
+           chromium, against parleyd and against nginx + parley.fcgi
+           (the plain build only: it tests the client, not the C)
 
 Usage: tests/run.py [SUITE...]   (default: all; e.g. "http" or "unit")
 Environment: PARLEY_SUITES_BUILDS="build build-san" picks the builds.
@@ -73,7 +76,43 @@ def run_http(build):
     return total - bad - skipped, bad
 
 
-SUITES = {"unit": run_unit, "http": run_http}
+def run_browser(build):
+    """Runs node's test runner on tests/browser against build; parses the
+    TAP summary ("# pass N", "# fail N")."""
+    if os.path.basename(build) != "build":
+        return None  # the client's tests need no sanitizer build
+    bdir = os.path.join(ROOT, "tests", "browser")
+    if not os.path.isdir(os.path.join(bdir, "node_modules", "playwright-core")):
+        print("browser: tests/browser/node_modules is missing: run "
+              "tests/deps.sh test (npm ci in tests/browser)")
+        return 0, 1
+    os.makedirs(OUT, exist_ok=True)
+    env = dict(os.environ, PARLEY_BUILD=os.path.join(ROOT, build))
+    log = os.path.join(OUT, "browser.tap")
+    proc = subprocess.run(
+        ["node", "--test", "--test-reporter=tap", "--test-concurrency=1",
+         os.path.join(bdir, "client.test.js")],
+        cwd=ROOT, env=env, capture_output=True, text=True)
+    out = proc.stdout + proc.stderr
+    with open(log, "w") as f:
+        f.write(out)
+    p = re.search(r"^# pass (\d+)$", out, re.M)
+    f = re.search(r"^# fail (\d+)$", out, re.M)
+    s = re.search(r"^# skipped (\d+)$", out, re.M)
+    d = re.search(r"^# duration_ms ([\d.]+)$", out, re.M)
+    np, nf = (int(p.group(1)) if p else 0), (int(f.group(1)) if f else 0)
+    if proc.returncode != 0 and nf == 0:
+        nf = 1  # the runner itself failed
+    if nf:
+        sys.stdout.write(out[-20000:])
+    skipped = f", {s.group(1)} pending" if s and int(s.group(1)) else ""
+    took = f" in {float(d.group(1)) / 1000:.0f} s" if d else ""
+    print(f"browser[{build}]: {np} passed, {nf} failed{skipped}{took}"
+          f" (TAP in {os.path.relpath(log, ROOT)})")
+    return np, nf
+
+
+SUITES = {"unit": run_unit, "http": run_http, "browser": run_browser}
 
 
 def main():
@@ -82,7 +121,10 @@ def main():
     passed = failed = 0
     for name in wanted:
         for build in builds:
-            p, f = SUITES[name](build)
+            r = SUITES[name](build)
+            if r is None:
+                continue  # this suite does not run on this build
+            p, f = r
             passed += p
             failed += f
     print(f"{passed} passed, {failed} failed")
