@@ -12,12 +12,13 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFront, launchBrowser, makePng, PASSWORD, OUT } from './harness.js';
 
-// The people branch (contacts and avatars: GET/PUT/DELETE /contacts...,
-// PUT /me/avatar) is being built elsewhere. Until it is merged those
-// endpoints answer 404 here, so the tests that need them are pending
-// (skipped, with this reason) and one test checks that the client says
-// "not available" instead. After the merge, set this to true.
-const PEOPLE_BRANCH_MERGED = false;
+// PENDING: the people branch (contacts and avatars: GET/PUT/DELETE
+// /contacts..., PUT /me/avatar) is being built elsewhere. Until it is
+// merged those endpoints answer 404 here, so the two tests that need them
+// are pending (skipped, with the reason below) and one test checks that the
+// client says "not available" instead. After the merge, set this to true
+// (PARLEY_BROWSER_PEOPLE=1 does so for one run, to try a build of it).
+const PEOPLE_BRANCH_MERGED = false || process.env.PARLEY_BROWSER_PEOPLE === '1';
 const PEOPLE_PENDING = PEOPLE_BRANCH_MERGED ? false
   : 'pending: needs the people branch (contacts and avatars endpoints)';
 
