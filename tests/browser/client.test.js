@@ -269,8 +269,8 @@ for (const kind of FRONTS) {
       await a.getByRole('button', { name: 'Create group' }).click();
       await a.locator('.conv-title', { hasText: 'Book club' }).waitFor();
       await b.locator('a.item', { hasText: 'Book club' }).waitFor({ timeout: 3000 });
-      await send(a, 'First book: Dune');
-      await b.locator('a.item', { hasText: 'First book: Dune' }).waitFor({ timeout: FAST });
+      await send(a, 'First book: Dune, by Frank Herbert. We meet on the first Sunday of each month at the library.');
+      await b.locator('a.item', { hasText: 'First book: Dune, by Frank Herbert. We meet on the first Sunday of each month at the library.' }).waitFor({ timeout: FAST });
 
       await a.getByRole('button', { name: 'New chat' }).first().click();
       await a.getByRole('tab', { name: 'Channel' }).click();
@@ -411,6 +411,10 @@ for (const kind of FRONTS) {
       await p.getByLabel('Password').fill(PASSWORD);
       await p.getByRole('button', { name: 'Sign in' }).click();
       await chatLink(p, 'Bobby').waitFor();
+      // the list fits the screen, its buttons too
+      const right = await p.evaluate(() => Math.max(...[...document.querySelectorAll('.sidebar, .side-actions, a.item .when, a.item .badge')]
+        .map((el) => el.getBoundingClientRect().right)));
+      assert.ok(right <= PHONE.width, `the list reaches ${right} px`);
       await p.screenshot({ path: join(OUT, `browser-${kind}-phone-list.png`) });
       await chatLink(p, 'Bobby').click();
       await bubble(p, 'back to normal').waitFor();
