@@ -114,6 +114,16 @@ for (const kind of FRONTS) {
       return Number(m[1]);
     }
 
+    // The visible controls without an accessible name (an aria-label, a
+    // <label>, or text of their own): [] when all are labelled.
+    function unlabelled(page) {
+      return page.evaluate(() => [...document.querySelectorAll('button, a[href], input, textarea, select, [role="log"]')]
+        .filter((el) => el.offsetParent !== null && el.type !== 'file')
+        .filter((el) => !(el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') ||
+          (el.labels && el.labels.length) || el.textContent.trim()))
+        .map((el) => el.outerHTML.slice(0, 120)));
+    }
+
     const suffix = uniq();
     const aliceLogin = `alice_${suffix}`;
     const bobPhone = `+7 (999) ${100 + Math.floor(Math.random() * 900)}-${10 + Math.floor(Math.random() * 90)}-${10 + Math.floor(Math.random() * 90)}`;
@@ -204,6 +214,39 @@ for (const kind of FRONTS) {
       await a.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
       await bubble(b, 'a message with a typo').waitFor({ state: 'detached', timeout: 2000 });
       await bubble(a, 'a message with a typo').waitFor({ state: 'detached', timeout: 2000 });
+    });
+
+    test('usable with the keyboard alone, every control labelled', async () => {
+      const { page: a } = people.alice;
+      const { page: b } = people.bob;
+      assert.deepEqual(await unlabelled(b), []);
+      await b.goto('/#/');
+      await b.locator('.home').waitFor();
+      // "/" finds, ↓ walks the list, Enter opens
+      await b.keyboard.press('/');
+      assert.equal(await b.evaluate(() => document.activeElement.id), 'search');
+      await b.keyboard.press('ArrowDown');
+      await b.keyboard.press('Enter');
+      await b.locator('.conv-title', { hasText: 'Alice' }).waitFor();
+      // the composer has the focus: type and send
+      await b.keyboard.type('typed without a mouse');
+      await b.keyboard.press('Enter');
+      await bubble(a, 'typed without a mouse').waitFor({ timeout: FAST });
+      // Shift+Tab to the conversation, ↑ to the last message, Delete, Enter
+      await b.keyboard.press('Shift+Tab');
+      await b.keyboard.press('Shift+Tab');
+      assert.equal(await b.evaluate(() => document.activeElement.getAttribute('role')), 'log');
+      await b.keyboard.press('ArrowUp');
+      await b.keyboard.press('Delete');
+      await b.getByRole('dialog').waitFor();
+      await b.keyboard.press('Enter');
+      await bubble(a, 'typed without a mouse').waitFor({ state: 'detached', timeout: 2000 });
+      // Alt+N: a new chat; Escape closes it
+      await b.keyboard.press('Alt+n');
+      await b.getByRole('dialog', { name: 'New chat' }).waitFor();
+      assert.deepEqual(await unlabelled(b), []);
+      await b.keyboard.press('Escape');
+      await b.getByRole('dialog').waitFor({ state: 'detached' });
     });
 
     test('attachments: an image preview and a file link, fetched with the token', async () => {
@@ -385,18 +428,6 @@ for (const kind of FRONTS) {
       assert.ok(kept < 999999999, `cursor ${kept}`);
     });
 
-    test('never more than one long-poll in flight per tab', async () => {
-      const { polls: pa } = people.alice;
-      const { polls: pb } = people.bob;
-      assert.ok(pa.started > 3 && pb.started > 3, `polls: ${pa.started}, ${pb.started}`);
-      assert.equal(pa.max, 1, 'alice had two polls at once');
-      assert.equal(pb.max, 1, 'bob had two polls at once');
-      // a held poll, not a loop that spins (a few events may still come)
-      const before = pa.started;
-      await people.alice.page.waitForTimeout(1500);
-      assert.ok(pa.started - before <= 4, `${pa.started - before} polls in 1.5 s of quiet`);
-    });
-
     test('screenshots at desktop and phone width', async () => {
       const { page: a } = people.alice;
       await chatLink(a, 'Bobby').click();
@@ -494,6 +525,18 @@ for (const kind of FRONTS) {
       await a.locator('li.contact').first().waitFor();
       await a.locator('li.contact').getByRole('button', { name: 'Message' }).first().click();
       await a.locator('.conv-title').waitFor();
+    });
+
+    test('never more than one long-poll in flight per tab', async () => {
+      const { polls: pa } = people.alice;
+      const { polls: pb } = people.bob;
+      assert.ok(pa.started > 3 && pb.started > 3, `polls: ${pa.started}, ${pb.started}`);
+      assert.equal(pa.max, 1, 'alice had two polls at once');
+      assert.equal(pb.max, 1, 'bob had two polls at once');
+      // a held poll, not a loop that spins (a few events may still come)
+      const before = pa.started;
+      await people.alice.page.waitForTimeout(1500);
+      assert.ok(pa.started - before <= 4, `${pa.started - before} polls in 1.5 s of quiet`);
     });
 
     test('no script errors in any page', () => {

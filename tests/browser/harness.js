@@ -102,7 +102,9 @@ async function parleyd(tmp) {
       if (code !== 0) problems.push(`parleyd exited with ${code ?? sig} (see ${log})`);
     });
     p.text = () => text;
-    port = await Promise.race([found, new Promise((_, rej) => setTimeout(() => rej(new Error('parleyd did not start')), 20000))]);
+    let timer;
+    const late = new Promise((_, rej) => { timer = setTimeout(() => rej(new Error('parleyd did not start')), 20000); });
+    try { port = await Promise.race([found, late]); } finally { clearTimeout(timer); }
     proc = p;
     await until('parleyd answers /health', () => healthy(`http://127.0.0.1:${port}`));
   }

@@ -13,8 +13,8 @@ import * as api from './api.js';
 const POLL_TIMEOUT_S = 25;
 const BACKOFF_MS = [1000, 2000, 4000, 8000];
 
-let running = false;      // the guard: one loop per tab
-let generation = 0;       // bumped by stop(), so an old loop ends
+let running = 0;          // the guard: the generation of the loop that runs, or 0
+let generation = 0;       // bumped by start() and stop(), so an old loop ends
 let abortPoll = null;     // aborts the poll in flight
 let wake = null;          // ends a backoff wait early
 let failures = 0;
@@ -29,10 +29,13 @@ window.addEventListener('online', () => kick());
 //   opts.status(s, d)   s: 'connecting' | 'online' | 'offline' | 'reloading';
 //                       d: { retryAt } when offline
 export function start(opts) {
-  if (running) return false;
-  running = true;
+  if (running && running === generation) return false; // one runs already
+  // A loop that stop() ended may still be unwinding (its poll was aborted):
+  // it sends nothing more, since it is no longer the current generation.
+  const gen = ++generation;
+  running = gen;
   failures = 0;
-  loop(opts, ++generation).finally(() => { running = false; });
+  loop(opts, gen).finally(() => { if (running === gen) running = 0; });
   return true;
 }
 
@@ -49,7 +52,7 @@ export function kick() {
   if (wake) wake();
 }
 
-export function isRunning() { return running; }
+export function isRunning() { return running !== 0 && running === generation; }
 
 function readCursor(key) {
   const v = parseInt(localStorage.getItem(key) || '', 10);
@@ -72,12 +75,14 @@ async function loop(opts, gen) {
         // state over REST; events after that cursor are applied on top.
         opts.status('connecting');
         const r = await api.get('/events', { timeout: 15000 });
+        if (!live()) break;
         cursor = r.last_id;
         saveCursor(opts.cursorKey, cursor);
       }
       if (!loaded) {
         opts.status('connecting');
         await opts.load();
+        if (!live()) break;
         loaded = true;
         opts.status('online');
       }
@@ -91,7 +96,7 @@ async function loop(opts, gen) {
         timeout: (hold + 20) * 1000,
         signal: ctl.signal,
       });
-      abortPoll = null;
+      if (abortPoll === ctl) abortPoll = null;
       if (!live()) break;
       failures = 0;
       opts.status('online');
@@ -99,8 +104,8 @@ async function loop(opts, gen) {
       cursor = r.last_id;
       saveCursor(opts.cursorKey, cursor);
     } catch (e) {
-      abortPoll = null;
       if (!live()) break;
+      abortPoll = null;
       if (e instanceof api.ApiError && e.status === 410) {
         // Too old, or from another database: reload and go on after last_id.
         opts.status('reloading');
