@@ -99,7 +99,7 @@ for (const kind of FRONTS) {
     }
 
     // The chat list's link to the chat titled title.
-    const chatLink = (page, title) => page.getByRole('link', { name: new RegExp(`^${title}(,|$)`) });
+    const chatLink = (page, title) => page.getByRole('link', { name: new RegExp(`^${title}[,.]`) });
     const composer = (page) => page.getByRole('textbox', { name: 'Message' });
     const bubble = (page, text) => page.locator('.msg .text', { hasText: text });
 

@@ -115,7 +115,10 @@ export function sidebar({ signOut }) {
       : avatar({ id: chat.id, title, avatar: peer ? peer.avatar : null }, 'md');
     const unread = chat.unread_count || 0;
     const when = chat.last_message ? chat.last_message.sent_at : chat.created_at;
-    const label = `${title}${unread ? `, ${unread} unread` : ''}`;
+    const prev = preview(chat);
+    // The link's name: the title first (what a screen reader user looks
+    // for), then the unread count and the last message.
+    const label = `${title}${unread ? `, ${unread} unread` : ''}. ${prev.textContent}${when ? `, ${shortTime(when)}` : ''}`;
     return h('li', h('a.item', {
       href: `#/chat/${chat.id}`,
       dataset: { chatId: chat.id },
@@ -127,7 +130,7 @@ export function sidebar({ signOut }) {
       h('span.item-top',
         h('span.title', chat.type !== 'direct' ? icon(chat.type === 'group' ? 'users' : 'megaphone', chat.type) : null, title),
         h('time.when', { dateTime: when || '' }, shortTime(when))),
-      h('span.item-bottom', preview(chat),
+      h('span.item-bottom', prev,
         unread ? h('span.badge', { 'aria-hidden': 'true' }, unread > 99 ? '99+' : String(unread)) : null))));
   }
 

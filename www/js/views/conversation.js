@@ -211,7 +211,8 @@ export function conversation(chatId, focusMessageId = null) {
       h('time', { dateTime: m.sent_at, title: new Date(m.sent_at).toLocaleString() }, clock(m.sent_at)),
       mine ? tickOf(m) : null);
     const body = h('div.bubble',
-      showName ? h('div.sender', { style: { '--h': (m.sender_id * 137.508) % 360 } }, displayName(sender)) : null,
+      showName ? h('div.sender', { style: { '--h': (m.sender_id * 137.508) % 360 } }, displayName(sender))
+        : h('span.visually-hidden', `${mine ? 'You' : displayName(sender)}: `),
       m.attachment ? attachmentView(m.attachment) : null,
       m.text ? h('div.text', linkify(m.text)) : null,
       !m.text && !m.attachment && m.encrypted ? h('div.text.muted', icon('lock'), ' Encrypted message') : null,
@@ -220,7 +221,7 @@ export function conversation(chatId, focusMessageId = null) {
       h('button.icon-btn.small', { type: 'button', tabIndex: -1, 'aria-label': 'Edit message', title: 'Edit (Enter)', onclick: () => startEdit(m) }, icon('edit')),
       h('button.icon-btn.small', { type: 'button', tabIndex: -1, 'aria-label': 'Delete message', title: 'Delete (Delete key)', onclick: () => remove(m) }, icon('trash'))) : null;
     const row = h(`div.msg.${mine ? 'mine' : 'theirs'}`, {
-      tabIndex: -1, dataset: { id: m.id, sender: m.sender_id }, 'aria-label': `${mine ? 'You' : displayName(sender)} at ${clock(m.sent_at)}`,
+      tabIndex: -1, dataset: { id: m.id, sender: m.sender_id },
     }, !mine && chat && chat.type !== 'direct' ? (opts.first ? avatar(sender || { id: m.sender_id }, 'sm') : h('span.avatar-gap')) : null,
     body, actions);
     if (opts.first) row.classList.add('first');
