@@ -39,6 +39,9 @@ export function conversation(chatId, focusMessageId = null) {
   }, icon('more'));
   const menu = h('div.menu', menuBtn, menuBody);
   function openMenu(open) {
+    const chat = state.chats.get(chatId);
+    if (open && !chat) return;
+    if (open) renderMenu(chat); // drawn when opened: a redraw would lose what is typed in it
     menuBody.hidden = !open;
     menuBtn.setAttribute('aria-expanded', String(open));
     if (open) {
@@ -57,7 +60,6 @@ export function conversation(chatId, focusMessageId = null) {
   const list = h('div.msg-list');
   const log = h('div.log', { role: 'log', tabindex: '0', 'aria-labelledby': `conv-title-${chatId}` }, older, list);
   const toBottom = h('button.to-bottom', { type: 'button', hidden: true, 'aria-label': 'Go to the newest messages', onclick: () => scrollToBottom(true) }, icon('down'));
-  const typingLine = h('div.typing-line', { 'aria-live': 'polite' });
 
   // --- composer ---
   const fileInput = h('input', { type: 'file', id: `file-${chatId}`, class: 'visually-hidden', tabIndex: -1, onchange: () => { if (fileInput.files[0]) pickFile(fileInput.files[0]); fileInput.value = ''; } });
@@ -79,7 +81,7 @@ export function conversation(chatId, focusMessageId = null) {
     editBar, chip, h('div.compose-row', fileInput, attachBtn, text, sendBtn));
 
   const el = h('section.conv', { 'aria-labelledby': `conv-title-${chatId}` },
-    head, h('div.log-wrap', log, toBottom), typingLine, composer);
+    head, h('div.log-wrap', log, toBottom), composer);
 
   // Drop a file anywhere on the conversation.
   el.addEventListener('dragover', (e) => { if (e.dataTransfer && [...e.dataTransfer.types].includes('Files')) { e.preventDefault(); el.classList.add('drop'); } });
@@ -116,7 +118,6 @@ export function conversation(chatId, focusMessageId = null) {
       if (chat.type === 'direct') sub.textContent = peer && peer.id !== state.me.id ? presenceText(peer) : '';
       else sub.textContent = `${chat.type === 'channel' ? `Channel #${chat.id}` : 'Group'} · ${chat.members.length} member${chat.members.length === 1 ? '' : 's'}`;
     }
-    renderMenu(chat);
   }
 
   function renderMenu(chat) {
