@@ -533,6 +533,12 @@ for (const kind of FRONTS) {
       assert.ok(pa.started > 3 && pb.started > 3, `polls: ${pa.started}, ${pb.started}`);
       assert.equal(pa.max, 1, 'alice had two polls at once');
       assert.equal(pb.max, 1, 'bob had two polls at once');
+      // the guard itself: a second start() in the same tab is refused
+      const again = await people.alice.page.evaluate(async () => {
+        const events = await import('/js/events.js');
+        return events.start({ cursorKey: 'x', load: async () => {}, apply() {}, status() {} });
+      });
+      assert.equal(again, false);
       // a held poll, not a loop that spins (a few events may still come)
       const before = pa.started;
       await people.alice.page.waitForTimeout(1500);
