@@ -68,6 +68,12 @@ for (const kind of FRONTS) {
       page.on('requestfailed', done);
       page.on('framenavigated', (f) => { if (f === page.mainFrame()) polls.inFlight = 0; });
       page.on('pageerror', (e) => pageErrors.push(`${name}: ${e.message}`));
+      // Console errors too (a refused CSP rule says so there), less the
+      // failed requests the browser notes on its own (the server restart,
+      // the 410, 404s of endpoints this server may not have).
+      page.on('console', (m) => {
+        if (m.type() === 'error' && !/^Failed to load resource/.test(m.text())) pageErrors.push(`${name}: console: ${m.text()}`);
+      });
       people[name] = { ctx, page, polls };
       return people[name];
     }
@@ -232,6 +238,7 @@ for (const kind of FRONTS) {
       await b.keyboard.type('typed without a mouse');
       await b.keyboard.press('Enter');
       await bubble(a, 'typed without a mouse').waitFor({ timeout: FAST });
+      await b.locator('.msg.mine[data-id]', { hasText: 'typed without a mouse' }).waitFor(); // sent, not pending
       // Shift+Tab to the conversation, ↑ to the last message, Delete, Enter
       await b.keyboard.press('Shift+Tab');
       await b.keyboard.press('Shift+Tab');
@@ -545,7 +552,7 @@ for (const kind of FRONTS) {
       assert.ok(pa.started - before <= 4, `${pa.started - before} polls in 1.5 s of quiet`);
     });
 
-    test('no script errors in any page', () => {
+    test('no script errors in any page, nothing refused by the CSP', () => {
       assert.deepEqual(pageErrors, []);
     });
   });
