@@ -204,6 +204,7 @@ for (const kind of FRONTS) {
       const { page: b } = people.bob;
       await send(a, 'Lunch at noon?');
       await bubble(b, 'Lunch at noon?').waitFor({ timeout: FAST });
+      await a.locator('.msg.mine[data-id]', { hasText: 'Lunch at noon?' }).waitFor(); // sent, not pending
       // ↑ in the empty composer edits the last message.
       await composer(a).press('ArrowUp');
       await a.locator('.edit-bar', { hasText: 'Edit message' }).waitFor();
