@@ -170,13 +170,15 @@ export function describe(e) {
     phone_taken: 'That phone number is already registered.',
     user_not_found: 'No one has that login or phone number.',
     rate_limited: 'Too many attempts. Wait a little and try again.',
-    avatar_too_large: 'That picture is too large for an avatar.',
+    avatar_too_large: 'That picture is too large.',
     unsupported_media_type: 'That file type is not accepted here.',
     payload_too_large: 'That file is too large.',
     unavailable: 'The server is busy or restarting. Try again in a moment.',
   };
-  if (e.code === 'avatar_too_large' || e.code === 'payload_too_large' ||
-      e.code === 'invalid_field' || e.code === 'missing_field' || e.code === 'invalid_phone') {
+  if ((e.code === 'avatar_too_large' || e.code === 'payload_too_large') && e.message) {
+    return `${friendly[e.code].replace(/\.$/, '')}: ${e.message}.`.replace(/\.\.$/, '.');
+  }
+  if (e.code === 'invalid_field' || e.code === 'missing_field' || e.code === 'invalid_phone') {
     // The server's own message says what the limit or the problem is.
     return e.message ? capital(e.message) : friendly[e.code];
   }
