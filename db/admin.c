@@ -6,6 +6,7 @@
  *   parley-admin [--db FILE] user passwd LOGIN        (password on stdin)
  *   parley-admin [--db FILE] prune
  *   parley-admin [--db FILE] backup FILE
+ *   parley-admin [--db FILE] stats
  *
  * Passwords are read from standard input, never from the command line,
  * where other users of the machine could see them in ps.
@@ -135,6 +136,23 @@ cmd_backup(char **args, int nargs)
 }
 
 static int
+cmd_stats(char **args, int nargs)
+{
+	struct db_stats st;
+
+	(void)args;
+	(void)nargs;
+	if (db_stats(&st) != ERR_OK) {
+		fprintf(stderr, "parley-admin: cannot read %s\n", config.db_path);
+		return 1;
+	}
+	printf("users %lld\nchats %lld\nmessages %lld\nevents %lld\n"
+	    "bytes %lld\n", (long long)st.users, (long long)st.chats,
+	    (long long)st.messages, (long long)st.events, (long long)st.bytes);
+	return 0;
+}
+
+static int
 cmd_prune(char **args, int nargs)
 {
 	(void)args;
@@ -161,6 +179,9 @@ static const struct command commands[] = {
 	  " run it from cron or a timer when none runs.", 0, 0, cmd_prune },
 	{ "backup", "FILE", "Copies the database into FILE with SQLite's online"
 	  " backup, while servers keep running.", 1, 1, cmd_backup },
+	{ "stats", "", "Prints one \"name value\" line each: users, chats,"
+	  " messages, events (queued deliveries) and bytes (the database's"
+	  " size, its write-ahead log not counted).", 0, 0, cmd_stats },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -43,6 +43,11 @@ int db_schema_latest(void);
  * backup, while other processes keep writing. */
 enum err db_backup(const char *path);
 
+/* Rows of the main tables, and the database's size in bytes (its pages;
+ * the WAL not counted), from one snapshot (stats.c). */
+struct db_stats { int64_t users, chats, messages, events, bytes; };
+enum err db_stats(struct db_stats *out);
+
 /* --- users (users.c) --- */
 
 struct user_new {
