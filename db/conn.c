@@ -449,10 +449,14 @@ db_backup(const char *path)
 		sqlite3_close(dst);
 		return ERR_INTERNAL;
 	}
-	/* Copy in steps so that writers in other processes are held up only
-	 * briefly; a write in between restarts the copy, which is fine. */
+	/* Every page in one step, inside one read transaction: in WAL mode
+	 * that reads one snapshot and holds no writer up. (Copying in
+	 * smaller steps would let a write by another process between two
+	 * steps restart the copy from the start; under steady writes it
+	 * would never end.) BUSY can only come from a checkpoint or recovery
+	 * in progress: retry. */
 	do {
-		rc = sqlite3_backup_step(b, 256);
+		rc = sqlite3_backup_step(b, -1);
 		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
 			sqlite3_sleep(10);
 	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
