@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "config.h"
 #include "limits.h"
+#include "metrics.h"
 #include "router.h"
 
 volatile int api_stopping;
@@ -210,6 +211,10 @@ api_handle(struct request *req, struct response *resp)
 		goto out;
 	route->handler(req, resp);
 out:
+	if (resp->wait != req->held) {
+		metrics_polls_held(resp->wait ? 1 : -1);
+		req->held = resp->wait;
+	}
 	if (!resp->wait)
 		common_headers(req, resp);
 }
@@ -254,6 +259,9 @@ api_finish(const struct request *req, const struct response *resp)
 			path[n++] = (char)c;
 	}
 	path[n] = '\0';
+	metrics_request(resp->status);
+	if (req->held) /* it ended while waiting: its client left */
+		metrics_polls_held(-1);
 	fprintf(stderr, "%s %s %d %.1fms %s\n", req->method, path,
 	    resp->status, (double)(mono_us() - req->started_us) / 1000.0,
 	    req->request_id);

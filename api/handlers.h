@@ -27,4 +27,7 @@ handler_fn h_message_send, h_message_send_to, h_message_history,
 /* h_events.c */
 handler_fn h_events;
 
+/* metrics.c */
+handler_fn h_metrics;
+
 #endif

@@ -9,6 +9,7 @@ const struct route routes[] = {
 	{ "GET",    "/api/v1",                  h_service_info, AUTH_NONE, BODY_NONE },
 	{ "GET",    "/api/v1/health",           h_health,       AUTH_NONE, BODY_NONE },
 	{ "GET",    "/api/v1/ping",             h_ping,         AUTH_NONE, BODY_NONE },
+	{ "GET",    "/api/v1/metrics",          h_metrics,      AUTH_NONE, BODY_NONE },
 
 	{ "POST",   "/api/v1/users",            h_register,     AUTH_NONE, BODY_JSON },
 	{ "POST",   "/api/v1/sessions",         h_login,        AUTH_NONE, BODY_JSON },
