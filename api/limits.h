@@ -79,6 +79,11 @@
 
 /* parleyd: an idle or trickling connection is closed after this long. */
 #define HTTPD_CONNECTION_TIMEOUT_S  30
+/* parleyd: at SIGTERM, how long requests already begun (a body still
+ * arriving, a handler running) may take to finish before their
+ * connections are closed. Below systemd's default stop timeout (90 s) and
+ * the 30 s of deploy/systemd/parleyd.service. */
+#define HTTPD_DRAIN_S               10
 /* parleyd: connections at once (each held poll is one). */
 #define HTTPD_CONNECTION_LIMIT      20000
 
