@@ -87,6 +87,10 @@
 /* parleyd: connections at once (each held poll is one). */
 #define HTTPD_CONNECTION_LIMIT      20000
 
+/* parley.fcgi as CGI: the most of a refused body it reads and drops after
+ * answering, so that a server which writes the whole body first (Apache's
+ * mod_cgid) still delivers the answer. Above any sane server limit. */
+#define CGI_DISCARD_MAX             (1024ull * 1024 * 1024)
 /* parley.fcgi: worker threads; each held long-poll occupies one. */
 #define DEFAULT_FCGI_THREADS        64
 /* parley.fcgi worker stack: handlers use little stack; small stacks let the
