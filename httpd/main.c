@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -254,8 +255,11 @@ stop_gently(struct MHD_Daemon *d)
 	int64_t until = mono_us() + (int64_t)HTTPD_DRAIN_S * 1000000;
 	long left;
 
+	/* Connections now are refused. The socket is closed only after
+	 * MHD_stop_daemon(): a pool thread may still be in accept() on it,
+	 * and its number must not be reused before that thread returns. */
 	if (lsock != MHD_INVALID_SOCKET)
-		close(lsock);
+		shutdown(lsock, SHUT_RDWR);
 	api_housekeeping_stop();
 	park_stop();
 	while ((left = __atomic_load_n(&inflight, __ATOMIC_RELAXED)) > 0 &&
@@ -265,6 +269,8 @@ stop_gently(struct MHD_Daemon *d)
 		fprintf(stderr, "parleyd: %ld requests still open after %d s;"
 		    " closing them\n", left, HTTPD_DRAIN_S);
 	MHD_stop_daemon(d);
+	if (lsock != MHD_INVALID_SOCKET)
+		close(lsock);
 }
 
 /* Raises the descriptor limit to the hard limit: each held poll is one. */

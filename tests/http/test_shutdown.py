@@ -148,6 +148,10 @@ def test_sigterm_cuts_no_request(kind, tmp_path):
         for t in threads:
             t.join(10)
         answered = time.monotonic() - t0
+        if kind == "parleyd":  # a new connection is refused at once
+            host, port = front.base.rsplit("/", 1)[1].split(":")
+            with pytest.raises(ConnectionRefusedError):
+                socket.create_connection((host, int(port)), 5).close()
         time.sleep(0.3)
         status, text = post.finish()
         assert status == 201, text[:300]
