@@ -243,6 +243,10 @@ def test_register_login_me(apache):
     assert me.status_code == 200 and me.j["id"] == user["id"], me.text
     r = c.patch("/api/v1/me", {"status": f"via {c.front.mode}"}, token=token)
     assert r.status_code == 200 and r.j["status"] == f"via {c.front.mode}"
+    # the query string reaches parley, percent-escapes and all
+    r = c.get(f"/api/v1/users?login={user['login']}&limit=%35", token=token)
+    assert r.status_code == 200, r.text
+    assert user["id"] in [u["id"] for u in r.j["users"]], r.j
     r = c.get("/api/v1/me", headers={"X-Request-Id": "ap-1"})
     err = expect_error(r, 401, "auth_required")
     assert err["request_id"] == "ap-1"
