@@ -194,9 +194,12 @@ json_t *db_message_edit(int64_t user, int64_t id, const char *text,
 enum err db_message_delete(int64_t user, int64_t id, int64_t now_ms);
 
 /* Messages of user's chats (or of chat alone, when not 0) matching the
- * FTS5 query match, best first. */
+ * FTS5 query match, best first (search.c; it indexes what is new first). */
 json_t *db_message_search(int64_t user, const char *match, int64_t chat,
     int limit, enum err *e);
+
+/* Adds the messages sent since the last run to the search index. */
+enum err db_search_index(void);
 
 /* The attachment id, for a member of its chat: its bytes (malloc'd, the
  * caller frees), type and name. ERR_NOT_FOUND otherwise. */

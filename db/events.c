@@ -35,6 +35,19 @@ forget_pending(void)
 	npending = 0;
 }
 
+size_t
+pending_count(void)
+{
+	return npending;
+}
+
+void
+pending_truncate(size_t mark)
+{
+	if (mark < npending)
+		npending = mark;
+}
+
 void
 pending_free(void)
 {
@@ -235,23 +248,15 @@ db_events_read(int64_t user, int64_t after, int limit, int64_t *last_id,
 	return events;
 }
 
-enum err
-db_events_ack(int64_t user, int64_t upto, int64_t now_ms)
+/* db_events_ack()'s write, as one transaction: run by the group
+ * committer. */
+static enum err
+ack_tx(int64_t user, int64_t upto, int64_t now_ms)
 {
 	sqlite3_stmt *st;
 	int64_t acked;
 	enum err e;
 	int rc;
-
-	acked = query_int64(stmt("SELECT acked_id FROM cursors WHERE user_id=?",
-	    "i", user), 0);
-	if (upto <= acked)
-		return ERR_OK;
-	/* Most polls acknowledge no new message: answer them without a
-	 * write. */
-	if (!exists(stmt("SELECT 1 FROM events WHERE user_id=? AND id>? AND"
-	    " id<=? AND type='message.new'", "iii", user, acked, upto)))
-		return ERR_OK;
 
 	if ((e = tx_begin()) != ERR_OK)
 		return e;
@@ -310,6 +315,39 @@ db_events_ack(int64_t user, int64_t upto, int64_t now_ms)
 err:
 	tx_rollback();
 	return e;
+}
+
+struct ack_job {
+	int64_t user, upto, now_ms;
+	enum err e;
+};
+
+static void
+ack_job(void *arg)
+{
+	struct ack_job *j = arg;
+
+	j->e = ack_tx(j->user, j->upto, j->now_ms);
+}
+
+enum err
+db_events_ack(int64_t user, int64_t upto, int64_t now_ms)
+{
+	struct ack_job j = { .user = user, .upto = upto, .now_ms = now_ms };
+	int64_t acked;
+	enum err e;
+
+	acked = query_int64(stmt("SELECT acked_id FROM cursors WHERE user_id=?",
+	    "i", user), 0);
+	if (upto <= acked)
+		return ERR_OK;
+	/* Most polls acknowledge no new message: answer them without a
+	 * write. */
+	if (!exists(stmt("SELECT 1 FROM events WHERE user_id=? AND id>? AND"
+	    " id<=? AND type='message.new'", "iii", user, acked, upto)))
+		return ERR_OK;
+	e = group_commit(ack_job, &j);
+	return e != ERR_OK ? e : j.e;
 }
 
 /* The presence event of user as JSON text into buf. */
