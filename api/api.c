@@ -171,6 +171,39 @@ parse_json_body(struct request *req, struct response *resp)
 	return ERR_OK;
 }
 
+/* True if the body of a BODY_JSON_OR_RAW route is JSON: declared so, or
+ * (whatever its type) starting with '{', which no image does. */
+static bool
+body_looks_json(const struct request *req)
+{
+	const char *type = req->header(req->front, "Content-Type");
+	size_t i = 0;
+
+	if (type != NULL && media_type_is(type, "application/json"))
+		return true;
+	while (i < req->body_len && (req->body[i] == ' ' ||
+	    req->body[i] == '\t' || req->body[i] == '\r' ||
+	    req->body[i] == '\n'))
+		i++;
+	return i < req->body_len && req->body[i] == '{';
+}
+
+/* True if route reads its body as a JSON object into req->json. */
+static bool
+wants_json(const struct route *route, const struct request *req)
+{
+	switch (route->body) {
+	case BODY_JSON:
+		return true;
+	case BODY_JSON_OPT:
+		return req->body_len > 0;
+	case BODY_JSON_OR_RAW:
+		return body_looks_json(req);
+	default:
+		return false;
+	}
+}
+
 /* Headers every API response carries. */
 static void
 common_headers(const struct request *req, struct response *resp)
@@ -203,7 +236,7 @@ api_handle(struct request *req, struct response *resp)
 		}
 		goto out;
 	}
-	if (route->body == BODY_JSON && req->json == NULL &&
+	if (req->json == NULL && wants_json(route, req) &&
 	    parse_json_body(req, resp) != ERR_OK)
 		goto out;
 	if (route->auth == AUTH_USER && auth_request(req, resp) != ERR_OK)
