@@ -15,6 +15,7 @@
 #include "auth.h"
 #include "clock.h"
 #include "config.h"
+#include "cors.h"
 #include "limits.h"
 #include "router.h"
 
@@ -204,7 +205,7 @@ wants_json(const struct route *route, const struct request *req)
 	}
 }
 
-/* Headers every API response carries. */
+/* Headers every API response carries, CORS's among them. */
 static void
 common_headers(const struct request *req, struct response *resp)
 {
@@ -212,6 +213,7 @@ common_headers(const struct request *req, struct response *resp)
 	response_header(resp, "X-Content-Type-Options", "nosniff");
 	if (response_header_get(resp, "Cache-Control") == NULL)
 		response_header(resp, "Cache-Control", "no-store");
+	cors_headers(req, resp);
 }
 
 void
@@ -225,7 +227,11 @@ api_handle(struct request *req, struct response *resp)
 		request_id_init(req);
 	route = route_find(req, &e, allow, sizeof(allow));
 	if (route == NULL) {
-		if (e == ERR_METHOD_NOT_ALLOWED) {
+		if (e == ERR_METHOD_NOT_ALLOWED &&
+		    strcmp(req->method, "OPTIONS") == 0) {
+			/* OPTIONS on any path of the API: CORS preflights. */
+			cors_options(req, resp, allow);
+		} else if (e == ERR_METHOD_NOT_ALLOWED) {
 			response_header(resp, "Allow", "%s", allow);
 			reply_error(resp, req, e, NULL, "%s is not allowed here;"
 			    " allowed: %s", req->method, allow);
