@@ -149,6 +149,17 @@ def test_site_sessions(tmp_path, make_front, front_kind):
                                             "phone": phone}},
                         headers={"X-Chat-Key": key}), 409, "phone_taken",
                  "phone")
+    # a profile the site changes reaches the user's watchers; the same
+    # profile again tells no one
+    direct(c, b["token"], s["user_id"])
+    after = cursor(c, b["token"])
+    site_session(c, key, dict(user, name="Ann"), status=(200,))
+    events, after = drain(c, b["token"], after)
+    assert [e for e in events if e["type"] == "user.updated"] == []
+    site_session(c, key, dict(user, name="Annie"), status=(200,))
+    events, after = drain(c, b["token"], after, wait_for="user.updated")
+    told = [e["data"] for e in events if e["type"] == "user.updated"]
+    assert [(u["id"], u["nick"]) for u in told] == [(s["user_id"], "Annie")]
     # a site user has no password: it cannot sign in otherwise
     expect_error(c.login(phone=phone, password="whatever it is"), 401,
                  "invalid_credentials")
@@ -305,8 +316,9 @@ def test_isolation(tmp_path, make_front, front_kind):
         assert {u["id"] for u in r.j["users"]} == \
             {w.id(x) for x in labels if w.tenant(x) == w.tenant(a)}
         r = c.get("/api/v1/users?online=true", token=w.token(a))
-        assert {w.tenant_of.get(u["id"]) for u in r.j["users"]} <= \
-            {w.tenant(a)}
+        online = {u["id"] for u in r.j["users"]}
+        assert w.id(a) in online  # it polled above
+        assert {w.tenant_of.get(u) for u in online} == {w.tenant(a)}
 
     # chats: no direct chat, group or member across tenants
     for a, b in (("s1u1", "s2u1"), ("s1u1", "ou1"), ("ou1", "s2u2"),
