@@ -50,6 +50,26 @@ enum err group_commit(void (*fn)(void *arg), void *arg);
  * out). */
 json_t *row_json(sqlite3_stmt *st);
 
+/* --- users (users.c) --- */
+
+/* The columns of a User as viewer (bound as parameter 1) and now (2) see
+ * them, from users u joined to the viewer's contact row c: phone and
+ * e-mail to the user itself and to those it added as contacts. */
+#define USER_COLUMNS \
+	"u.id, u.login, u.nick, u.first_name, u.last_name, u.middle_name," \
+	" CASE WHEN u.id=?1 OR c.owner_id IS NOT NULL THEN u.phone END AS phone," \
+	" CASE WHEN u.id=?1 OR c.owner_id IS NOT NULL THEN u.email END AS email," \
+	" u.status, u.language, u.avatar_etag AS avatar, u.avatar_url," \
+	" u.public_key," \
+	" iso(u.registered_at) AS registered_at," \
+	" iso(u.last_online) AS last_online, u.online_until > ?2 AS online"
+#define USER_FROM \
+	" FROM users u LEFT JOIN contacts c ON c.owner_id=u.id AND c.contact_id=?1"
+
+/* Turns the raw columns of a USER_COLUMNS row (row_json()) into the API's
+ * User, in place; returns u (NULL stays NULL). */
+json_t *user_finish(json_t *u);
+
 /* --- events (events.c) --- */
 
 /* Queues one event for user inside the caller's transaction; the user's
