@@ -411,7 +411,7 @@ report_closed(const char *mode, int conns, double secs)
 }
 
 /* Closed-loop modes: start conns connections with start(), run for secs
- * after a one-second warm-up, report. */
+ * after a warm-up (a second; less for a short run), report. */
 static void
 closed_loop(const char *mode, int conns, double secs,
     void (*start)(struct conn *))
@@ -424,7 +424,7 @@ closed_loop(const char *mode, int conns, double secs,
 		cs[i].fd = -1;
 		start(&cs[i]);
 	}
-	loop(&stopping, now_us() + 1000000);        /* warm-up */
+	loop(&stopping, now_us() + (secs < 2 ? 300000 : 1000000)); /* warm-up */
 	ok = non2xx = errors_io = 0;
 	lat.n = 0;
 	t0 = now_us();
