@@ -3,6 +3,7 @@
 #   make            build (warning-free under -Wall -Wextra)
 #   make run        install missing packages, build, run parleyd on :8080
 #   make check      install missing packages, build, run every test suite
+#   make bench      the benchmark (docs/BENCHMARKS.md); make bench-quick: < 1 min
 #   make SAN=1 ...  the same with AddressSanitizer and UBSan (in build-san/)
 #   make deps       install the Debian packages parley needs
 #   make install    install under $(DESTDIR)$(PREFIX) (PREFIX=/usr/local)
@@ -67,6 +68,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(CORE_OBJ)
 
 unit: $(UNIT_BIN)
 
+# The benchmark's load generator and baselines (tests/bench/).
+BENCH_BIN := $(BUILD)/bench/load $(BUILD)/bench/hello_mhd $(BUILD)/bench/hello_fcgi
+
+$(BUILD)/bench/%: tests/bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS) $(LDFLAGS)
+
 # --- the two commands of the README ---
 
 deps:
@@ -83,6 +91,17 @@ check: deps-test
 	@$(MAKE) --no-print-directory all unit
 	@$(MAKE) --no-print-directory SAN=1 all unit
 	/usr/bin/python3 tests/run.py
+
+bench: deps-bench
+	@$(MAKE) --no-print-directory all $(BENCH_BIN)
+	/usr/bin/python3 tests/bench/run.py
+
+bench-quick: deps-bench
+	@$(MAKE) --no-print-directory all $(BENCH_BIN)
+	/usr/bin/python3 tests/bench/run.py --quick
+
+deps-bench:
+	@sh tests/deps.sh bench
 
 clean:
 	rm -rf build build-san tests/http/__pycache__ .pytest_cache
@@ -137,4 +156,5 @@ uninstall:
 	rmdir $(DESTDIR)$(PREFIX)/share/parley \
 	    $(DESTDIR)$(PREFIX)/share/doc/parley 2>/dev/null || true
 
-.PHONY: all unit deps deps-test run check clean install uninstall
+.PHONY: all unit deps deps-test deps-bench run check bench bench-quick clean \
+    install uninstall

@@ -22,6 +22,32 @@
 /* An avatar image. */
 #define LIMIT_AVATAR_BYTES          (256u * 1024)
 
+/* An avatar's dimensions, read from its header: each side at most
+ * IMAGE_MAX_SIDE pixels and the canvas at most IMAGE_MAX_PIXELS (4096 x
+ * 4096: 64 MiB as RGBA once a browser decodes it). A small file can
+ * declare a huge canvas (a "pixel flood"), so the bytes alone bound
+ * nothing. The frames of an animation (GIF, APNG, animated WebP) together
+ * at most IMAGE_MAX_FRAME_PIXELS, against many full-canvas frames that
+ * compress to nothing. */
+#define IMAGE_MAX_SIDE              4096u
+#define IMAGE_MAX_PIXELS            (4096u * 4096u)
+#define IMAGE_MAX_FRAME_PIXELS      (4u * IMAGE_MAX_PIXELS)
+
+/* A site user's avatar URL (given by the site, never fetched). */
+#define LIMIT_URL_BYTES             2048
+
+/* A web origin ("https://shop.example:8443"): scheme, host and port. */
+#define LIMIT_ORIGIN_BYTES          255
+
+/* An embedding site's name (parley-admin tenant add NAME), and its own id
+ * of one of its users. */
+#define LIMIT_TENANT_NAME_BYTES     64
+#define LIMIT_EXTERNAL_ID_BYTES     128
+
+/* How long a browser may keep a CORS preflight's answer: short, so that a
+ * change of a site's origins reaches its visitors soon. */
+#define CORS_MAX_AGE_S              600
+
 /* Rows in one page of any list. */
 #define LIMIT_PAGE_SIZE             500
 

@@ -2,14 +2,17 @@
 # deps.sh: installs the Debian packages parley needs that are missing.
 #   deps.sh          what building and running need
 #   deps.sh test     and what the test suites need
+#   deps.sh bench    and what the benchmark needs
 # Uses sudo when not run as root; does nothing when all are there.
 set -eu
 build="gcc make pkg-config libfcgi-dev libmicrohttpd-dev libjansson-dev
 libsqlite3-dev libsodium-dev"
 test="$build libcmocka-dev nginx-light python3 python3-pytest python3-requests
 curl sqlite3 jq apache2 libapache2-mod-fcgid mandoc systemd"
+bench="$test gnuplot-nox"
 want=$build
 [ "${1:-}" = test ] && want=$test
+[ "${1:-}" = bench ] && want=$bench
 
 missing=""
 for p in $want; do
