@@ -15,7 +15,9 @@
 #include "auth.h"
 #include "clock.h"
 #include "config.h"
+#include "cors.h"
 #include "limits.h"
+#include "metrics.h"
 #include "router.h"
 
 volatile int api_stopping;
@@ -171,7 +173,40 @@ parse_json_body(struct request *req, struct response *resp)
 	return ERR_OK;
 }
 
-/* Headers every API response carries. */
+/* True if the body of a BODY_JSON_OR_RAW route is JSON: declared so, or
+ * (whatever its type) starting with '{', which no image does. */
+static bool
+body_looks_json(const struct request *req)
+{
+	const char *type = req->header(req->front, "Content-Type");
+	size_t i = 0;
+
+	if (type != NULL && media_type_is(type, "application/json"))
+		return true;
+	while (i < req->body_len && (req->body[i] == ' ' ||
+	    req->body[i] == '\t' || req->body[i] == '\r' ||
+	    req->body[i] == '\n'))
+		i++;
+	return i < req->body_len && req->body[i] == '{';
+}
+
+/* True if route reads its body as a JSON object into req->json. */
+static bool
+wants_json(const struct route *route, const struct request *req)
+{
+	switch (route->body) {
+	case BODY_JSON:
+		return true;
+	case BODY_JSON_OPT:
+		return req->body_len > 0;
+	case BODY_JSON_OR_RAW:
+		return body_looks_json(req);
+	default:
+		return false;
+	}
+}
+
+/* Headers every API response carries, CORS's among them. */
 static void
 common_headers(const struct request *req, struct response *resp)
 {
@@ -179,6 +214,7 @@ common_headers(const struct request *req, struct response *resp)
 	response_header(resp, "X-Content-Type-Options", "nosniff");
 	if (response_header_get(resp, "Cache-Control") == NULL)
 		response_header(resp, "Cache-Control", "no-store");
+	cors_headers(req, resp);
 }
 
 void
@@ -192,7 +228,11 @@ api_handle(struct request *req, struct response *resp)
 		request_id_init(req);
 	route = route_find(req, &e, allow, sizeof(allow));
 	if (route == NULL) {
-		if (e == ERR_METHOD_NOT_ALLOWED) {
+		if (e == ERR_METHOD_NOT_ALLOWED &&
+		    strcmp(req->method, "OPTIONS") == 0) {
+			/* OPTIONS on any path of the API: CORS preflights. */
+			cors_options(req, resp, allow);
+		} else if (e == ERR_METHOD_NOT_ALLOWED) {
 			response_header(resp, "Allow", "%s", allow);
 			reply_error(resp, req, e, NULL, "%s is not allowed here;"
 			    " allowed: %s", req->method, allow);
@@ -203,13 +243,17 @@ api_handle(struct request *req, struct response *resp)
 		}
 		goto out;
 	}
-	if (route->body == BODY_JSON && req->json == NULL &&
+	if (req->json == NULL && wants_json(route, req) &&
 	    parse_json_body(req, resp) != ERR_OK)
 		goto out;
 	if (route->auth == AUTH_USER && auth_request(req, resp) != ERR_OK)
 		goto out;
 	route->handler(req, resp);
 out:
+	if (resp->wait != req->held) {
+		metrics_polls_held(resp->wait ? 1 : -1);
+		req->held = resp->wait;
+	}
 	if (!resp->wait)
 		common_headers(req, resp);
 }
@@ -254,6 +298,9 @@ api_finish(const struct request *req, const struct response *resp)
 			path[n++] = (char)c;
 	}
 	path[n] = '\0';
+	metrics_request(resp->status);
+	if (req->held) /* it ended while waiting: its client left */
+		metrics_polls_held(-1);
 	fprintf(stderr, "%s %s %d %.1fms %s\n", req->method, path,
 	    resp->status, (double)(mono_us() - req->started_us) / 1000.0,
 	    req->request_id);

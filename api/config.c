@@ -34,6 +34,7 @@ struct config config = {
 	.busy_timeout_ms = DEFAULT_BUSY_TIMEOUT_MS,
 	.retention_days = 7,
 	.presence_grace = 10,
+	.metrics = "loopback",
 };
 
 struct setting {
@@ -95,6 +96,8 @@ static const struct setting settings[] = {
 	{ "presence-grace", "PARLEY_PRESENCE_GRACE", NULL,
 	  &config.presence_grace, 1, 3600,
 	  "seconds a user stays online after its poll's timeout" },
+	{ "metrics", "PARLEY_METRICS", &config.metrics, NULL, 0, 0,
+	  "who may read GET /api/v1/metrics: off, loopback or on" },
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -175,6 +178,13 @@ config_load(int argc, char **argv, const char *prog, const char *usage,
 	if (strcmp(config.synchronous, "FULL") != 0 &&
 	    strcmp(config.synchronous, "NORMAL") != 0) {
 		fprintf(stderr, "%s: --synchronous must be FULL or NORMAL\n", prog);
+		return -1;
+	}
+	if (strcmp(config.metrics, "off") != 0 &&
+	    strcmp(config.metrics, "loopback") != 0 &&
+	    strcmp(config.metrics, "on") != 0) {
+		fprintf(stderr, "%s: --metrics must be off, loopback or on\n",
+		    prog);
 		return -1;
 	}
 	return optind;

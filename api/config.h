@@ -36,6 +36,7 @@ struct config {
 	long retention_days;        /* --retention-days: events kept */
 	long presence_grace;        /* --presence-grace: seconds online after
 	                             * a poll's deadline */
+	const char *metrics;        /* --metrics: off, loopback or on */
 };
 
 extern struct config config;

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "handlers.h"
 #include "limits.h"
+#include "metrics.h"
 #include "text.h"
 
 #define EVENTS_DEFAULT_LIMIT 100
@@ -95,6 +96,7 @@ h_events(struct request *req, struct response *resp)
 	}
 	if (json_array_size(events) > 0 || last_id > after ||
 	    now >= req->deadline_ms || api_stopping) {
+		metrics_delivered(events);
 		reply_events(resp, events, last_id);
 		return;
 	}

@@ -14,7 +14,14 @@ handler_fn h_service_info, h_health, h_ping;
 handler_fn h_register, h_login, h_logout;
 
 /* h_users.c */
-handler_fn h_me_get, h_me_patch, h_user_get, h_user_search;
+handler_fn h_me_get, h_me_patch, h_user_get, h_user_search, h_avatar_put,
+    h_avatar_delete, h_avatar_get;
+
+/* h_contacts.c */
+handler_fn h_contact_list, h_contact_put, h_contact_delete, h_contact_import;
+
+/* h_sites.c */
+handler_fn h_site_session;
 
 /* h_chats.c */
 handler_fn h_chat_create, h_chat_list, h_chat_get, h_member_add,
@@ -26,5 +33,8 @@ handler_fn h_message_send, h_message_send_to, h_message_history,
 
 /* h_events.c */
 handler_fn h_events;
+
+/* metrics.c */
+handler_fn h_metrics;
 
 #endif

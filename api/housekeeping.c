@@ -32,6 +32,7 @@ api_housekeeping_once(bool prune)
 	int64_t now = now_ms();
 
 	(void)db_presence_sweep(now);
+	(void)db_search_index();
 	if (prune)
 		(void)db_prune(now - (int64_t)config.retention_days * 86400000,
 		    now - TYPING_KEEP_MS, now);

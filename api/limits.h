@@ -22,6 +22,32 @@
 /* An avatar image. */
 #define LIMIT_AVATAR_BYTES          (256u * 1024)
 
+/* An avatar's dimensions, read from its header: each side at most
+ * IMAGE_MAX_SIDE pixels and the canvas at most IMAGE_MAX_PIXELS (4096 x
+ * 4096: 64 MiB as RGBA once a browser decodes it). A small file can
+ * declare a huge canvas (a "pixel flood"), so the bytes alone bound
+ * nothing. The frames of an animation (GIF, APNG, animated WebP) together
+ * at most IMAGE_MAX_FRAME_PIXELS, against many full-canvas frames that
+ * compress to nothing. */
+#define IMAGE_MAX_SIDE              4096u
+#define IMAGE_MAX_PIXELS            (4096u * 4096u)
+#define IMAGE_MAX_FRAME_PIXELS      (4u * IMAGE_MAX_PIXELS)
+
+/* A site user's avatar URL (given by the site, never fetched). */
+#define LIMIT_URL_BYTES             2048
+
+/* A web origin ("https://shop.example:8443"): scheme, host and port. */
+#define LIMIT_ORIGIN_BYTES          255
+
+/* An embedding site's name (parley-admin tenant add NAME), and its own id
+ * of one of its users. */
+#define LIMIT_TENANT_NAME_BYTES     64
+#define LIMIT_EXTERNAL_ID_BYTES     128
+
+/* How long a browser may keep a CORS preflight's answer: short, so that a
+ * change of a site's origins reaches its visitors soon. */
+#define CORS_MAX_AGE_S              600
+
 /* Rows in one page of any list. */
 #define LIMIT_PAGE_SIZE             500
 
@@ -79,9 +105,18 @@
 
 /* parleyd: an idle or trickling connection is closed after this long. */
 #define HTTPD_CONNECTION_TIMEOUT_S  30
+/* parleyd: at SIGTERM, how long requests already begun (a body still
+ * arriving, a handler running) may take to finish before their
+ * connections are closed. Below systemd's default stop timeout (90 s) and
+ * the 30 s of deploy/systemd/parleyd.service. */
+#define HTTPD_DRAIN_S               10
 /* parleyd: connections at once (each held poll is one). */
 #define HTTPD_CONNECTION_LIMIT      20000
 
+/* parley.fcgi as CGI: the most of a refused body it reads and drops after
+ * answering, so that a server which writes the whole body first (Apache's
+ * mod_cgid) still delivers the answer. Above any sane server limit. */
+#define CGI_DISCARD_MAX             (1024ull * 1024 * 1024)
 /* parley.fcgi: worker threads; each held long-poll occupies one. */
 #define DEFAULT_FCGI_THREADS        64
 /* parley.fcgi worker stack: handlers use little stack; small stacks let the

@@ -55,6 +55,8 @@ struct request {
 	int calls;                 /* how often api_handle() has seen it */
 	int64_t deadline_ms;       /* a long-poll's deadline, set on its first
 	                            * call (CLOCK_REALTIME, ms) */
+	bool held;                 /* its last call answered WAIT (counted in
+	                            * parley_polls_held) */
 };
 
 /* A response header; name and value point into the response's hbuf. */

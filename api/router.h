@@ -21,6 +21,11 @@ enum route_body {
 	BODY_NONE,   /* the body is ignored */
 	BODY_JSON,   /* the body must be a JSON object: req->json */
 	BODY_RAW,    /* the handler reads req->body itself */
+	BODY_JSON_OPT,    /* a JSON object (req->json), or no body at all
+	                   * (req->json NULL) */
+	BODY_JSON_OR_RAW, /* a JSON object when declared application/json or
+	                   * starting with '{' (req->json), else raw bytes
+	                   * (req->json NULL) */
 };
 
 struct route {

@@ -9,15 +9,25 @@ const struct route routes[] = {
 	{ "GET",    "/api/v1",                  h_service_info, AUTH_NONE, BODY_NONE },
 	{ "GET",    "/api/v1/health",           h_health,       AUTH_NONE, BODY_NONE },
 	{ "GET",    "/api/v1/ping",             h_ping,         AUTH_NONE, BODY_NONE },
+	{ "GET",    "/api/v1/metrics",          h_metrics,      AUTH_NONE, BODY_NONE },
 
 	{ "POST",   "/api/v1/users",            h_register,     AUTH_NONE, BODY_JSON },
 	{ "POST",   "/api/v1/sessions",         h_login,        AUTH_NONE, BODY_JSON },
 	{ "DELETE", "/api/v1/sessions/current", h_logout,       AUTH_USER, BODY_NONE },
+	{ "POST",   "/api/v1/integrations/sessions", h_site_session, AUTH_NONE, BODY_JSON },
 
 	{ "GET",    "/api/v1/me",               h_me_get,       AUTH_USER, BODY_NONE },
 	{ "PATCH",  "/api/v1/me",               h_me_patch,     AUTH_USER, BODY_JSON },
 	{ "GET",    "/api/v1/users",            h_user_search,  AUTH_USER, BODY_NONE },
 	{ "GET",    "/api/v1/users/{id}",       h_user_get,     AUTH_USER, BODY_NONE },
+	{ "PUT",    "/api/v1/me/avatar",        h_avatar_put,   AUTH_USER, BODY_JSON_OR_RAW },
+	{ "DELETE", "/api/v1/me/avatar",        h_avatar_delete, AUTH_USER, BODY_NONE },
+	{ "GET",    "/api/v1/users/{id}/avatar", h_avatar_get,  AUTH_USER, BODY_NONE },
+
+	{ "GET",    "/api/v1/contacts",         h_contact_list, AUTH_USER, BODY_NONE },
+	{ "POST",   "/api/v1/contacts/import",  h_contact_import, AUTH_USER, BODY_JSON },
+	{ "PUT",    "/api/v1/contacts/{id}",    h_contact_put,  AUTH_USER, BODY_JSON_OPT },
+	{ "DELETE", "/api/v1/contacts/{id}",    h_contact_delete, AUTH_USER, BODY_NONE },
 
 	{ "POST",   "/api/v1/chats",            h_chat_create,  AUTH_USER, BODY_JSON },
 	{ "GET",    "/api/v1/chats",            h_chat_list,    AUTH_USER, BODY_NONE },

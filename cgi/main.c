@@ -202,6 +202,22 @@ fcgi_read(void *src, char *buf, int n)
 	return FCGX_GetStr(buf, n, ((FCGX_Request *)src)->in);
 }
 
+/* Reads the rest of the request's input, up to the end of its stream (the
+ * empty FCGI_STDIN record every server sends after the body, for a GET
+ * too). A held poll does this before it watches its connection (wait.c):
+ * an unread end-of-input record would look like a message from the server
+ * (FCGI_ABORT_REQUEST) and end the poll at once. nginx sends that record
+ * in the same write as the parameters, so libfcgi has mostly read it
+ * already; Apache's mod_proxy_fcgi sends it apart. */
+static void
+fcgi_drain(void *src)
+{
+	char buf[1024];
+
+	while (FCGX_GetStr(buf, (int)sizeof(buf), ((FCGX_Request *)src)->in) > 0)
+		;
+}
+
 static int
 cgi_read(void *src, char *buf, int n)
 {
@@ -214,7 +230,8 @@ cgi_read(void *src, char *buf, int n)
 static void
 run(struct request *req, struct response *resp, char **uri, char **body,
     const char *(*param)(void *, const char *), header_fn header,
-    int (*read_fn)(void *, char *, int), void *front, int conn_fd)
+    int (*read_fn)(void *, char *, int), void (*drain)(void *), void *front,
+    int conn_fd)
 {
 	const char *method = param(front, "REQUEST_METHOD");
 	const char *peer = param(front, "REMOTE_ADDR");
@@ -238,6 +255,10 @@ run(struct request *req, struct response *resp, char **uri, char **body,
 		api_handle(req, resp);
 		if (!resp->wait)
 			return;
+		if (drain != NULL) {
+			drain(front);
+			drain = NULL;
+		}
 		if (!wait_for_bell(resp->wait_user, resp->wait_seq,
 		    resp->wait_deadline_ms, conn_fd, &stopping)) {
 			/* Nobody to answer: logged as nginx logs it. */
@@ -266,7 +287,7 @@ worker(void *arg)
 		size_t n;
 
 		run(&req, &resp, &uri, &body, fcgi_param, fcgi_header, fcgi_read,
-		    &fr, fr.ipcFd);
+		    fcgi_drain, &fr, fr.ipcFd);
 		if (resp.status != STATUS_CLIENT_GONE) {
 			n = format_head(&resp, head, sizeof(head));
 			FCGX_PutStr(head, (int)n, fr.out);
@@ -287,6 +308,30 @@ worker(void *arg)
 	return NULL;
 }
 
+/* Reads and drops the rest of a CGI body that was not read (one refused
+ * with 413 before reading), after the answer is written: a CGI server
+ * such as Apache's mod_cgid writes the whole body before it reads the
+ * answer, and fails the request when the program leaves first. Never more
+ * than CONTENT_LENGTH (RFC 3875: the program must not read past it), at
+ * most CGI_DISCARD_MAX. */
+static void
+cgi_discard_rest(size_t consumed)
+{
+	const char *length = getenv("CONTENT_LENGTH");
+	unsigned long long want = length != NULL ? strtoull(length, NULL, 10) : 0;
+	char buf[16384];
+
+	if (want > CGI_DISCARD_MAX)
+		want = CGI_DISCARD_MAX;
+	while (consumed < want) {
+		size_t n = want - consumed < sizeof(buf) ? (size_t)(want -
+		    consumed) : sizeof(buf);
+		if ((n = fread(buf, 1, n, stdin)) == 0)
+			break;
+		consumed += n;
+	}
+}
+
 /* One request as a CGI program. */
 static int
 cgi_main(void)
@@ -297,12 +342,13 @@ cgi_main(void)
 	size_t n;
 
 	run(&req, &resp, &uri, &body, cgi_param, cgi_header, cgi_read, NULL,
-	    -1);
+	    NULL, -1);
 	n = format_head(&resp, head, sizeof(head));
 	fwrite(head, 1, n, stdout);
 	if (resp.body_len > 0 && strcmp(req.method, "HEAD") != 0)
 		fwrite(resp.body, 1, resp.body_len, stdout);
 	fflush(stdout);
+	cgi_discard_rest(req.body_len);
 	api_finish(&req, &resp);
 	api_request_free(&req);
 	api_response_free(&resp);

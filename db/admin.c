@@ -6,6 +6,11 @@
  *   parley-admin [--db FILE] user passwd LOGIN        (password on stdin)
  *   parley-admin [--db FILE] prune
  *   parley-admin [--db FILE] backup FILE
+ *   parley-admin [--db FILE] stats
+ *   parley-admin [--db FILE] tenant add NAME          (prints its chat key)
+ *   parley-admin [--db FILE] tenant list
+ *   parley-admin [--db FILE] tenant revoke NAME
+ *   parley-admin [--db FILE] tenant origins NAME [ORIGIN...]
  *
  * Passwords are read from standard input, never from the command line,
  * where other users of the machine could see them in ps.
@@ -18,6 +23,7 @@
 #include "../api/auth.h"
 #include "../api/clock.h"
 #include "../api/config.h"
+#include "../api/cors.h"
 #include "../api/limits.h"
 #include "../api/text.h"
 #include "db.h"
@@ -135,6 +141,23 @@ cmd_backup(char **args, int nargs)
 }
 
 static int
+cmd_stats(char **args, int nargs)
+{
+	struct db_stats st;
+
+	(void)args;
+	(void)nargs;
+	if (db_stats(&st) != ERR_OK) {
+		fprintf(stderr, "parley-admin: cannot read %s\n", config.db_path);
+		return 1;
+	}
+	printf("users %lld\nchats %lld\nmessages %lld\nevents %lld\n"
+	    "bytes %lld\n", (long long)st.users, (long long)st.chats,
+	    (long long)st.messages, (long long)st.events, (long long)st.bytes);
+	return 0;
+}
+
+static int
 cmd_prune(char **args, int nargs)
 {
 	(void)args;
@@ -142,6 +165,138 @@ cmd_prune(char **args, int nargs)
 	api_housekeeping_once(true);
 	printf("pruned %s: events older than %ld days, typing notices,"
 	    " expired sessions\n", config.db_path, config.retention_days);
+	return 0;
+}
+
+/* True if s is a site name: 1 to LIMIT_TENANT_NAME_BYTES letters, digits,
+ * '.', '_' or '-'. */
+static bool
+tenant_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= LIMIT_TENANT_NAME_BYTES &&
+	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789._-") == n;
+}
+
+static int
+cmd_tenant_add(char **args, int nargs)
+{
+	unsigned char hash[TOKEN_HASH_BYTES];
+	char key[48];
+	int64_t id;
+	enum err e;
+
+	(void)nargs;
+	if (!tenant_name_ok(args[0])) {
+		fprintf(stderr, "parley-admin: a site's name is 1 to %d letters,"
+		    " digits, '.', '_' or '-'\n", LIMIT_TENANT_NAME_BYTES);
+		return 2;
+	}
+	secret_new(key);
+	secret_hash(key, hash);
+	e = db_tenant_create(args[0], hash, now_ms(), &id);
+	if (e == ERR_ALREADY_EXISTS) {
+		fprintf(stderr, "parley-admin: a site %s exists already\n",
+		    args[0]);
+		return 1;
+	}
+	if (e != ERR_OK) {
+		fprintf(stderr, "parley-admin: cannot add %s: %s\n", args[0],
+		    err_code(e));
+		return 1;
+	}
+	/* The key alone on standard output, for KEY=$(parley-admin ...);
+	 * it is stored only hashed and cannot be shown again. */
+	printf("%s\n", key);
+	fprintf(stderr, "site %lld %s added; its chat key (above) is shown"
+	    " this once\n", (long long)id, args[0]);
+	return 0;
+}
+
+static int
+cmd_tenant_list(char **args, int nargs)
+{
+	json_t *list, *t, *o;
+	size_t i, j;
+	enum err e;
+
+	(void)args;
+	(void)nargs;
+	if ((list = db_tenant_list(&e)) == NULL) {
+		fprintf(stderr, "parley-admin: %s\n", err_code(e));
+		return 1;
+	}
+	printf("id\tname\tcreated\trevoked\torigins\n");
+	json_array_foreach(list, i, t) {
+		const json_t *rev = json_object_get(t, "revoked_at");
+		printf("%lld\t%s\t%s\t%s\t",
+		    (long long)json_integer_value(json_object_get(t, "id")),
+		    json_string_value(json_object_get(t, "name")),
+		    json_string_value(json_object_get(t, "created_at")),
+		    json_is_string(rev) ? json_string_value(rev) : "-");
+		if (json_array_size(json_object_get(t, "origins")) == 0)
+			printf("-");
+		json_array_foreach(json_object_get(t, "origins"), j, o)
+			printf("%s%s", j ? " " : "", json_string_value(o));
+		printf("\n");
+	}
+	json_decref(list);
+	return 0;
+}
+
+static int
+cmd_tenant_revoke(char **args, int nargs)
+{
+	enum err e;
+	int ended;
+
+	(void)nargs;
+	e = db_tenant_revoke(args[0], now_ms(), &ended);
+	if (e == ERR_NOT_FOUND) {
+		fprintf(stderr, "parley-admin: no site %s\n", args[0]);
+		return 1;
+	}
+	if (e != ERR_OK) {
+		fprintf(stderr, "parley-admin: %s\n", err_code(e));
+		return 1;
+	}
+	printf("site %s revoked: its key no longer works; %d sessions of its"
+	    " users ended\n", args[0], ended);
+	return 0;
+}
+
+static int
+cmd_tenant_origins(char **args, int nargs)
+{
+	enum err e;
+	int i, j;
+
+	for (i = 1; i < nargs; i++) {
+		if (!origin_is_valid(args[i])) {
+			fprintf(stderr, "parley-admin: %s is not an origin such"
+			    " as https://shop.example or http://localhost:8080"
+			    " (scheme, host, port; no path)\n", args[i]);
+			return 2;
+		}
+		/* Stored as browsers send them: lower case. */
+		for (j = 0; args[i][j] != '\0'; j++)
+			if (args[i][j] >= 'A' && args[i][j] <= 'Z')
+				args[i][j] = (char)(args[i][j] - 'A' + 'a');
+	}
+	e = db_tenant_set_origins(args[0], (const char *const *)args + 1,
+	    (size_t)(nargs - 1));
+	if (e == ERR_NOT_FOUND) {
+		fprintf(stderr, "parley-admin: no site %s\n", args[0]);
+		return 1;
+	}
+	if (e != ERR_OK) {
+		fprintf(stderr, "parley-admin: %s\n", err_code(e));
+		return 1;
+	}
+	printf("site %s: %d origin%s\n", args[0], nargs - 1,
+	    nargs == 2 ? "" : "s");
 	return 0;
 }
 
@@ -161,6 +316,22 @@ static const struct command commands[] = {
 	  " run it from cron or a timer when none runs.", 0, 0, cmd_prune },
 	{ "backup", "FILE", "Copies the database into FILE with SQLite's online"
 	  " backup, while servers keep running.", 1, 1, cmd_backup },
+	{ "stats", "", "Prints one \"name value\" line each: users, chats,"
+	  " messages, events (queued deliveries) and bytes (the database's"
+	  " size, its write-ahead log not counted).", 0, 0, cmd_stats },
+	{ "tenant add", "NAME", "Adds the embedding site NAME and prints its"
+	  " chat key on standard output: the key signs the site's"
+	  " POST /api/v1/integrations/sessions. It is stored only hashed and"
+	  " shown this once.", 1, 1, cmd_tenant_add },
+	{ "tenant list", "", "Lists the sites: id, name, created, revoked,"
+	  " allowed origins (never their keys).", 0, 0, cmd_tenant_list },
+	{ "tenant revoke", "NAME", "Revokes the site NAME: its key stops"
+	  " working and the sessions of its users end. Its users and chats"
+	  " stay.", 1, 1, cmd_tenant_revoke },
+	{ "tenant origins", "NAME [ORIGIN...]", "Replaces the web origins"
+	  " (https://shop.example, http://localhost:8080) whose pages may call"
+	  " the API for the users of site NAME (CORS); none clears them.",
+	  1, 1000, cmd_tenant_origins },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -53,6 +53,10 @@
  * looks at them one by one: most of the array is unchanged. */
 #define BELL_SCAN_BLOCK 512
 
+/* The journal of recent rings: enough that a waker woken once per batch
+ * of commits never falls behind it. */
+#define BELL_JOURNAL 4096
+
 struct bell_map {
 	uint64_t magic;            /* BELL_MAGIC once initialised */
 	uint32_t global;           /* bumped after every ring; futex word */
@@ -60,10 +64,17 @@ struct bell_map {
 	uint32_t pad[12];          /* the slots start on their own line */
 	uint32_t seq[BELL_SLOTS];  /* one counter per slot; futex words */
 	uint32_t waiters[BELL_SLOTS]; /* threads sleeping on seq[i] */
+	/* Appended to the first layout (a file made before it simply grows):
+	 * the slots rung lately, so that a process-wide waker reads what
+	 * changed instead of comparing every slot. Entry p of the ring is
+	 * (p << 32 | slot), written after the slot was bumped. */
+	uint32_t journal_pos;      /* entries ever written */
+	uint32_t pad2[15];
+	uint64_t journal[BELL_JOURNAL];
 };
 
-_Static_assert(sizeof(struct bell_map) == 64 + 8 * (size_t)BELL_SLOTS,
-    "bell layout");
+_Static_assert(sizeof(struct bell_map) == 64 + 8 * (size_t)BELL_SLOTS + 64 +
+    8 * (size_t)BELL_JOURNAL, "bell layout");
 _Static_assert((BELL_SLOTS & (BELL_SLOTS - 1)) == 0, "BELL_SLOTS");
 _Static_assert(BELL_SLOTS % BELL_SCAN_BLOCK == 0, "BELL_SCAN_BLOCK");
 
@@ -246,8 +257,14 @@ bell_ring(const int64_t *users, size_t n)
 
 	/* A user named twice is rung twice: harmless, and cheaper than
 	 * looking for duplicates in a chat's member list. */
-	for (i = 0; i < n; i++)
-		ring_slot(m, bell_slot(users[i]));
+	for (i = 0; i < n; i++) {
+		uint32_t s = bell_slot(users[i]), p;
+
+		ring_slot(m, s);
+		p = __atomic_fetch_add(&m->journal_pos, 1, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&m->journal[p % BELL_JOURNAL],
+		    (uint64_t)p << 32 | s, __ATOMIC_RELEASE);
+	}
 	ring_global(m);
 }
 
@@ -259,6 +276,8 @@ bell_ring_all(void)
 
 	for (s = 0; s < BELL_SLOTS; s++)
 		ring_slot(m, s);
+	/* Past the journal's length: its readers scan everything. */
+	__atomic_fetch_add(&m->journal_pos, BELL_JOURNAL + 1, __ATOMIC_SEQ_CST);
 	ring_global(m);
 }
 
@@ -343,4 +362,41 @@ bell_changed(uint32_t *snap, void (*fn)(uint32_t slot, void *arg),
 				fn(s, arg);
 		}
 	}
+}
+
+uint32_t
+bell_journal_pos(void)
+{
+	return __atomic_load_n(&map()->journal_pos, __ATOMIC_ACQUIRE);
+}
+
+void
+bell_changed_since(uint32_t *snap, uint32_t *pos,
+    void (*fn)(uint32_t slot, void *arg), void *arg)
+{
+	struct bell_map *m = map();
+	uint32_t end = __atomic_load_n(&m->journal_pos, __ATOMIC_ACQUIRE), p;
+
+	if (end - *pos > BELL_JOURNAL)
+		goto scan;
+	for (p = *pos; p != end; p++) {
+		uint64_t e = __atomic_load_n(&m->journal[p % BELL_JOURNAL],
+		    __ATOMIC_ACQUIRE);
+		uint32_t s = (uint32_t)e, v;
+
+		/* Overwritten, or claimed but not written yet: scan. */
+		if ((uint32_t)(e >> 32) != p || s >= BELL_SLOTS)
+			goto scan;
+		v = __atomic_load_n(&m->seq[s], __ATOMIC_ACQUIRE);
+		if (v == snap[s])
+			continue;
+		snap[s] = v;
+		if (fn != NULL)
+			fn(s, arg);
+	}
+	*pos = end;
+	return;
+scan:
+	*pos = end;
+	bell_changed(snap, fn, arg);
 }

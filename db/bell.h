@@ -83,4 +83,13 @@ void bell_wait_global(uint32_t seen, int timeout_ms);
 void bell_changed(uint32_t *snap, void (*fn)(uint32_t slot, void *arg),
     void *arg);
 
+/* The journal's position: read it before a first bell_changed(). */
+uint32_t bell_journal_pos(void);
+
+/* Like bell_changed(), reading only the journal of the rings since *pos
+ * (and moving *pos on); when those rings are no longer all in the journal,
+ * it compares every slot instead. */
+void bell_changed_since(uint32_t *snap, uint32_t *pos,
+    void (*fn)(uint32_t slot, void *arg), void *arg);
+
 #endif

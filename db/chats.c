@@ -47,6 +47,14 @@ chat_check(int64_t user, int64_t chat, enum chat_need need,
 	return ERR_OK;
 }
 
+/* The data of chat.member_joined, chat.member_left and typing. */
+static void
+chat_user_data(char *buf, size_t len, int64_t chat, int64_t user)
+{
+	snprintf(buf, len, "{\"chat_id\":%lld,\"user_id\":%lld}",
+	    (long long)chat, (long long)user);
+}
+
 json_t *
 chat_json(int64_t viewer, int64_t chat)
 {
@@ -310,8 +318,7 @@ db_chat_join(int64_t actor, int64_t chat, int64_t user, int64_t now_ms,
 	}
 	e = exec_stmt(stmt("INSERT INTO members (chat_id, user_id, joined_at)"
 	    " VALUES (?,?,?)", "iii", chat, user, now_ms));
-	snprintf(data, sizeof(data), "{\"chat_id\":%lld,\"user_id\":%lld}",
-	    (long long)chat, (long long)user);
+	chat_user_data(data, sizeof(data), chat, user);
 	if (e == ERR_OK)
 		e = emit_to_members(chat, "chat.member_joined", 0, data, user,
 		    now_ms);
@@ -353,8 +360,7 @@ db_chat_leave(int64_t actor, int64_t chat, int64_t user, int64_t now_ms)
 	} else {
 		/* Everyone, the one who leaves included (its other devices),
 		 * hears of it; then it is gone and hears no more. */
-		snprintf(data, sizeof(data), "{\"chat_id\":%lld,"
-		    "\"user_id\":%lld}", (long long)chat, (long long)user);
+		chat_user_data(data, sizeof(data), chat, user);
 		e = emit_to_members(chat, "chat.member_left", 0, data, 0, now_ms);
 		if (e == ERR_OK)
 			e = exec_stmt(stmt("DELETE FROM members WHERE chat_id=?"
@@ -416,8 +422,7 @@ db_chat_typing(int64_t user, int64_t chat, int64_t now_ms)
 		return e;
 	if ((e = tx_begin()) != ERR_OK)
 		return e;
-	snprintf(data, sizeof(data), "{\"chat_id\":%lld,\"user_id\":%lld}",
-	    (long long)chat, (long long)user);
+	chat_user_data(data, sizeof(data), chat, user);
 	e = emit_to_members(chat, "typing", 0, data, user, now_ms);
 	if (e != ERR_OK) {
 		tx_rollback();

@@ -282,17 +282,39 @@ query_int64(sqlite3_stmt *st, int64_t dflt)
 	return v;
 }
 
+/*
+ * Transactions. A db function brackets its writes with tx_begin() and
+ * tx_commit() (or tx_rollback()). Run on its own, that is BEGIN IMMEDIATE
+ * and COMMIT, and the bells of the users it queued events for ring after
+ * the commit. Run inside a batch of the group committer (commit.c), the
+ * same calls become a SAVEPOINT of the batch's transaction: a failing job
+ * rolls back alone, and the bells ring when the whole batch has committed.
+ */
+static __thread bool in_batch;
+static __thread size_t batch_pending_mark;
+
 enum err
 tx_begin(void)
 {
+	if (in_batch) {
+		batch_pending_mark = pending_count();
+		return exec_stmt(stmt("SAVEPOINT job", ""));
+	}
 	return exec_stmt(stmt("BEGIN IMMEDIATE", ""));
 }
 
 enum err
 tx_commit(void)
 {
-	enum err e = exec_stmt(stmt("COMMIT", ""));
+	enum err e;
 
+	if (in_batch) {
+		e = exec_stmt(stmt("RELEASE job", ""));
+		if (e != ERR_OK)
+			tx_rollback();
+		return e;
+	}
+	e = exec_stmt(stmt("COMMIT", ""));
 	if (e != ERR_OK) {
 		tx_rollback();
 		return e;
@@ -304,9 +326,32 @@ tx_commit(void)
 void
 tx_rollback(void)
 {
+	if (in_batch) {
+		pending_truncate(batch_pending_mark);
+		if (thread_db != NULL && !sqlite3_get_autocommit(thread_db))
+			sqlite3_exec(thread_db, "ROLLBACK TO job; RELEASE job",
+			    NULL, NULL, NULL);
+		return;
+	}
 	forget_pending();
 	if (thread_db != NULL && !sqlite3_get_autocommit(thread_db))
 		sqlite3_exec(thread_db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+enum err
+batch_begin(void)
+{
+	enum err e = exec_stmt(stmt("BEGIN IMMEDIATE", ""));
+
+	in_batch = e == ERR_OK;
+	return e;
+}
+
+enum err
+batch_commit(void)
+{
+	in_batch = false;
+	return tx_commit();
 }
 
 json_t *
@@ -449,10 +494,14 @@ db_backup(const char *path)
 		sqlite3_close(dst);
 		return ERR_INTERNAL;
 	}
-	/* Copy in steps so that writers in other processes are held up only
-	 * briefly; a write in between restarts the copy, which is fine. */
+	/* Every page in one step, inside one read transaction: in WAL mode
+	 * that reads one snapshot and holds no writer up. (Copying in
+	 * smaller steps would let a write by another process between two
+	 * steps restart the copy from the start; under steady writes it
+	 * would never end.) BUSY can only come from a checkpoint or recovery
+	 * in progress: retry. */
 	do {
-		rc = sqlite3_backup_step(b, 256);
+		rc = sqlite3_backup_step(b, -1);
 		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
 			sqlite3_sleep(10);
 	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);

@@ -43,6 +43,11 @@ int db_schema_latest(void);
  * backup, while other processes keep writing. */
 enum err db_backup(const char *path);
 
+/* Rows of the main tables, and the database's size in bytes (its pages;
+ * the WAL not counted), from one snapshot (stats.c). */
+struct db_stats { int64_t users, chats, messages, events, bytes; };
+enum err db_stats(struct db_stats *out);
+
 /* --- users (users.c) --- */
 
 struct user_new {
@@ -88,6 +93,125 @@ int64_t db_user_tenant(int64_t id);
 /* Replaces the password hash of id and ends all of its sessions but keep
  * (0: all). */
 enum err db_user_set_password(int64_t id, const char *hash, int64_t keep);
+
+/* --- avatars (avatars.c) --- */
+
+struct avatar {
+	char mime[16];              /* "image/png", "image/jpeg", ... */
+	char etag[72];              /* its version; also in the User's URL */
+	int64_t width, height;
+	char *data;                 /* malloc'd bytes when asked for (the
+	                             * caller frees), else NULL */
+	size_t len;
+};
+
+/* Stores the avatar of user (replacing any): mime and dimensions as
+ * sniffed, the bytes, their etag. The User's avatar URL changes with it;
+ * user.updated to its watchers and to it. */
+enum err db_avatar_set(int64_t user, const char *mime, int64_t width,
+    int64_t height, const void *data, size_t len, const char *etag,
+    int64_t now_ms);
+
+/* Removes the avatar of user; *removed is false (and nothing is emitted)
+ * when it had none. */
+enum err db_avatar_delete(int64_t user, int64_t now_ms, bool *removed);
+
+/* The avatar of user as viewer may fetch it: ERR_USER_NOT_FOUND when
+ * user is no user of viewer's tenant, ERR_NOT_FOUND when it has none.
+ * With with_data, a->data holds the bytes (the caller frees them). */
+enum err db_avatar_get(int64_t viewer, int64_t user, bool with_data,
+    struct avatar *a);
+
+/* --- contacts (contacts.c) --- */
+
+/* owner's contacts, {"user":User (as owner sees it),"name"}, by user id
+ * after the id after, at most limit. */
+json_t *db_contact_list(int64_t owner, int64_t after, int limit,
+    int64_t now_ms, enum err *e);
+
+/* The Contact of owner for contact, or NULL: ERR_USER_NOT_FOUND when
+ * contact is no user of owner's tenant, ERR_NOT_FOUND when not a contact. */
+json_t *db_contact_get(int64_t owner, int64_t contact, int64_t now_ms,
+    enum err *e);
+
+/* owner adds contact under name (NULL: none), or renames it (*created
+ * false). ERR_USER_NOT_FOUND when contact is no user of owner's tenant.
+ * A new contact sees owner's phone and e-mail from now on: it gets
+ * user.updated of owner. */
+enum err db_contact_put(int64_t owner, int64_t contact, const char *name,
+    int64_t now_ms, bool *created);
+
+/* owner removes contact (who gets user.updated: the phone and e-mail are
+ * hidden again). ERR_USER_NOT_FOUND when contact is no user of owner's
+ * tenant, ERR_NOT_FOUND when it is not a contact. */
+enum err db_contact_delete(int64_t owner, int64_t contact, int64_t now_ms);
+
+/* One entry of an address book: each field NULL when absent; phone in
+ * E.164. */
+struct contact_entry {
+	const char *name;
+	const char *phone;
+	const char *email;
+};
+
+/* Adds to owner's contacts every other user of owner's tenant whose
+ * phone or e-mail (case-insensitively) an entry holds, named by the entry
+ * (a user matched twice keeps the first entry's name). Returns the
+ * matched Contacts, by first match; *unmatched counts the entries that
+ * matched no one. One transaction. */
+json_t *db_contact_import(int64_t owner, const struct contact_entry *entries,
+    size_t n, int64_t now_ms, size_t *unmatched, enum err *e);
+
+/* --- embedding sites (tenants.c) --- */
+
+/* A tenant argument meaning "any site that is not revoked". */
+#define DB_ANY_TENANT (-1)
+
+/* Adds the site name with the hash of its chat key; sets *id.
+ * ERR_ALREADY_EXISTS when the name is taken. */
+enum err db_tenant_create(const char *name, const unsigned char *key_hash,
+    int64_t now_ms, int64_t *id);
+
+/* Every site: [{"id","name","created_at","revoked_at","origins":[...]}],
+ * by id. Never a key. */
+json_t *db_tenant_list(enum err *e);
+
+/* Revokes the site name (its key stops working) and ends the sessions of
+ * its users; *ended counts them. ERR_NOT_FOUND when there is no such
+ * site. Revoking twice changes nothing more. */
+enum err db_tenant_revoke(const char *name, int64_t now_ms, int *ended);
+
+/* Replaces the allowed origins of the site name with the n given
+ * (validated by the caller). ERR_NOT_FOUND when there is no such site. */
+enum err db_tenant_set_origins(const char *name, const char *const *origins,
+    size_t n);
+
+/* The site whose chat key hashes to key_hash: ERR_INVALID_CHAT_KEY when
+ * none, or when it is revoked. */
+enum err db_tenant_by_key(const unsigned char *key_hash, int64_t *tenant);
+
+/* Whether origin may call the API for tenant's users (DB_ANY_TENANT: for
+ * any site that is not revoked). Tenant 0 has no origins of its own. */
+enum err db_origin_allowed(const char *origin, int64_t tenant, bool *allowed);
+
+/* A site's user as the site describes it; each field NULL when not given
+ * (then it is cleared: the site's word is the whole profile). */
+struct site_user {
+	const char *external_id;    /* the site's id of it, as text */
+	const char *name;           /* becomes nick and first_name */
+	const char *last_name;
+	const char *middle_name;
+	const char *email;
+	const char *phone;          /* E.164 */
+	const char *avatar_url;
+};
+
+/* Creates the user external_id of tenant (*created) or brings its profile
+ * up to date (user.updated to its watchers when anything changed); sets
+ * *id. ERR_PHONE_TAKEN when the phone belongs to another user of the
+ * site. */
+enum err db_site_user_upsert(int64_t tenant, const struct site_user *u,
+    int64_t now_ms, int64_t *id, bool *created);
 
 /* --- sessions (sessions.c) --- */
 
@@ -194,9 +318,12 @@ json_t *db_message_edit(int64_t user, int64_t id, const char *text,
 enum err db_message_delete(int64_t user, int64_t id, int64_t now_ms);
 
 /* Messages of user's chats (or of chat alone, when not 0) matching the
- * FTS5 query match, best first. */
+ * FTS5 query match, best first (search.c; it indexes what is new first). */
 json_t *db_message_search(int64_t user, const char *match, int64_t chat,
     int limit, enum err *e);
+
+/* Adds the messages sent since the last run to the search index. */
+enum err db_search_index(void);
 
 /* The attachment id, for a member of its chat: its bytes (malloc'd, the
  * caller frees), type and name. ERR_NOT_FOUND otherwise. */

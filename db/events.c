@@ -35,6 +35,19 @@ forget_pending(void)
 	npending = 0;
 }
 
+size_t
+pending_count(void)
+{
+	return npending;
+}
+
+void
+pending_truncate(size_t mark)
+{
+	if (mark < npending)
+		npending = mark;
+}
+
 void
 pending_free(void)
 {
@@ -235,23 +248,15 @@ db_events_read(int64_t user, int64_t after, int limit, int64_t *last_id,
 	return events;
 }
 
-enum err
-db_events_ack(int64_t user, int64_t upto, int64_t now_ms)
+/* db_events_ack()'s write, as one transaction: run by the group
+ * committer. */
+static enum err
+ack_tx(int64_t user, int64_t upto, int64_t now_ms)
 {
 	sqlite3_stmt *st;
 	int64_t acked;
 	enum err e;
 	int rc;
-
-	acked = query_int64(stmt("SELECT acked_id FROM cursors WHERE user_id=?",
-	    "i", user), 0);
-	if (upto <= acked)
-		return ERR_OK;
-	/* Most polls acknowledge no new message: answer them without a
-	 * write. */
-	if (!exists(stmt("SELECT 1 FROM events WHERE user_id=? AND id>? AND"
-	    " id<=? AND type='message.new'", "iii", user, acked, upto)))
-		return ERR_OK;
 
 	if ((e = tx_begin()) != ERR_OK)
 		return e;
@@ -261,6 +266,7 @@ db_events_ack(int64_t user, int64_t upto, int64_t now_ms)
 	    "i", user), 0);
 	st = stmt("SELECT m.sender_id, m.chat_id, m.id FROM events e"
 	    " JOIN messages m ON m.id=e.message_id"
+	    " JOIN chats c ON c.id=m.chat_id AND c.type<>'channel'"
 	    " WHERE e.user_id=?1 AND e.id>?2 AND e.id<=?3"
 	    " AND e.type='message.new' AND m.sender_id<>?1", "iii", user, acked,
 	    upto);
@@ -312,6 +318,49 @@ err:
 	return e;
 }
 
+/* Events a cursor may run ahead of the stored acknowledgement before the
+ * acknowledgement is written anyway (it bounds the check above). */
+#define ACK_STRETCH_MAX 10000
+
+struct ack_job {
+	int64_t user, upto, now_ms;
+	enum err e;
+};
+
+static void
+ack_job(void *arg)
+{
+	struct ack_job *j = arg;
+
+	j->e = ack_tx(j->user, j->upto, j->now_ms);
+}
+
+enum err
+db_events_ack(int64_t user, int64_t upto, int64_t now_ms)
+{
+	struct ack_job j = { .user = user, .upto = upto, .now_ms = now_ms };
+	int64_t acked;
+	enum err e;
+
+	acked = query_int64(stmt("SELECT acked_id FROM cursors WHERE user_id=?",
+	    "i", user), 0);
+	if (upto <= acked)
+		return ERR_OK;
+	/* Most polls acknowledge no message that wants a receipt (a channel's
+	 * messages get none: a broadcast's sender needs no word from each
+	 * reader): answer them without a write, unless the unacknowledged
+	 * stretch grows long enough to make this check slow. */
+	if (upto - acked < ACK_STRETCH_MAX && !exists(stmt("SELECT 1 FROM"
+	    " events e JOIN messages m ON m.id=e.message_id"
+	    " JOIN chats c ON c.id=m.chat_id AND c.type<>'channel'"
+	    " WHERE e.user_id=?1 AND e.id>?2 AND e.id<=?3"
+	    " AND e.type='message.new' AND m.sender_id<>?1", "iii", user, acked,
+	    upto)))
+		return ERR_OK;
+	e = group_commit(ack_job, &j);
+	return e != ERR_OK ? e : j.e;
+}
+
 /* The presence event of user as JSON text into buf. */
 static void
 presence_data(int64_t user, bool online, int64_t last_online, char *buf,
@@ -325,27 +374,13 @@ presence_data(int64_t user, bool online, int64_t last_online, char *buf,
 	    "false", when);
 }
 
-enum err
-db_presence_touch(int64_t user, int64_t until_ms, int64_t slack_ms,
-    int64_t now_ms)
+/* db_presence_touch()'s write, as one transaction. */
+static enum err
+presence_tx(int64_t user, int64_t until_ms, int64_t now_ms)
 {
-	sqlite3_stmt *st;
-	int64_t stored = 0;
-	bool online = false;
 	char data[160];
+	bool online;
 	enum err e;
-
-	st = stmt("SELECT online_until, presence_online FROM users WHERE id=?",
-	    "i", user);
-	if (st == NULL)
-		return ERR_INTERNAL;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		stored = sqlite3_column_int64(st, 0);
-		online = sqlite3_column_int(st, 1) != 0;
-	}
-	sqlite3_reset(st);
-	if (online && stored + slack_ms >= until_ms)
-		return ERR_OK;
 
 	if ((e = tx_begin()) != ERR_OK)
 		return e;
@@ -363,6 +398,44 @@ db_presence_touch(int64_t user, int64_t until_ms, int64_t slack_ms,
 		return e;
 	}
 	return tx_commit();
+}
+
+struct presence_job {
+	int64_t user, until_ms, now_ms;
+	enum err e;
+};
+
+static void
+presence_job(void *arg)
+{
+	struct presence_job *j = arg;
+
+	j->e = presence_tx(j->user, j->until_ms, j->now_ms);
+}
+
+enum err
+db_presence_touch(int64_t user, int64_t until_ms, int64_t slack_ms,
+    int64_t now_ms)
+{
+	struct presence_job j = { user, until_ms, now_ms, ERR_OK };
+	sqlite3_stmt *st;
+	int64_t stored = 0;
+	bool online = false;
+	enum err e;
+
+	st = stmt("SELECT online_until, presence_online FROM users WHERE id=?",
+	    "i", user);
+	if (st == NULL)
+		return ERR_INTERNAL;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		stored = sqlite3_column_int64(st, 0);
+		online = sqlite3_column_int(st, 1) != 0;
+	}
+	sqlite3_reset(st);
+	if (online && stored + slack_ms >= until_ms)
+		return ERR_OK;
+	e = group_commit(presence_job, &j);
+	return e != ERR_OK ? e : j.e;
 }
 
 enum err

@@ -26,15 +26,49 @@ enum err exec_stmt(sqlite3_stmt *st);
 /* Maps a SQLite result code to enum err, logging unexpected ones. */
 enum err map_rc(int rc, const char *what);
 
-/* BEGIN IMMEDIATE, COMMIT, ROLLBACK on the thread's connection. */
+/* A write's transaction on the thread's connection: BEGIN IMMEDIATE,
+ * COMMIT (then the bells ring), ROLLBACK; inside a batch of the group
+ * committer, a SAVEPOINT of the batch instead (see conn.c). */
 enum err tx_begin(void);
 enum err tx_commit(void);
 void tx_rollback(void);
+
+/* The group committer's own transaction around a batch of jobs (commit.c):
+ * between them, tx_begin() and friends work on savepoints. batch_commit()
+ * commits and rings the bells of every job; on failure it rolls back. */
+enum err batch_begin(void);
+enum err batch_commit(void);
+
+/* Runs fn(arg) inside the next batch of the process's group committer and
+ * returns once that batch committed: ERR_OK, or the batch's error (then
+ * nothing fn did was kept). fn does its writes with tx_begin()/tx_commit()
+ * as it would alone, and returns its own result through arg. */
+enum err group_commit(void (*fn)(void *arg), void *arg);
 
 /* The current row of st as a JSON object: column names are keys;
  * INTEGER, REAL, TEXT and NULL map to their JSON kinds (BLOBs are left
  * out). */
 json_t *row_json(sqlite3_stmt *st);
+
+/* --- users (users.c) --- */
+
+/* The columns of a User as viewer (bound as parameter 1) and now (2) see
+ * them, from users u joined to the viewer's contact row c: phone and
+ * e-mail to the user itself and to those it added as contacts. */
+#define USER_COLUMNS \
+	"u.id, u.login, u.nick, u.first_name, u.last_name, u.middle_name," \
+	" CASE WHEN u.id=?1 OR c.owner_id IS NOT NULL THEN u.phone END AS phone," \
+	" CASE WHEN u.id=?1 OR c.owner_id IS NOT NULL THEN u.email END AS email," \
+	" u.status, u.language, u.avatar_etag AS avatar, u.avatar_url," \
+	" u.public_key," \
+	" iso(u.registered_at) AS registered_at," \
+	" iso(u.last_online) AS last_online, u.online_until > ?2 AS online"
+#define USER_FROM \
+	" FROM users u LEFT JOIN contacts c ON c.owner_id=u.id AND c.contact_id=?1"
+
+/* Turns the raw columns of a USER_COLUMNS row (row_json()) into the API's
+ * User, in place; returns u (NULL stays NULL). */
+json_t *user_finish(json_t *u);
 
 /* --- events (events.c) --- */
 
@@ -64,8 +98,33 @@ void ring_pending(void);
 void forget_pending(void);
 /* Frees the thread's list (its connection is closing). */
 void pending_free(void);
+/* How many are listed, and forgetting those listed after a mark (a job
+ * of a batch rolled back). */
+size_t pending_count(void);
+void pending_truncate(size_t mark);
 
 /* --- messages and chats --- */
+
+/* The columns of a Message, from messages m joined to attachments a. */
+#define MESSAGE_COLUMNS \
+	"m.id, m.chat_id, m.sender_id, m.text, m.encrypted, m.client_msg_id," \
+	" iso(m.sent_at) AS sent_at, iso(m.edited_at) AS edited_at," \
+	" a.id AS attachment_id, a.mime, a.name, a.size"
+#define MESSAGE_FROM \
+	" FROM messages m LEFT JOIN attachments a ON a.id=m.attachment_id"
+
+/* The Message of the current row of a MESSAGE_COLUMNS query: the
+ * attachment's columns folded into its object. */
+json_t *message_from_row(sqlite3_stmt *st);
+
+/* Each row of the MESSAGE_COLUMNS query st in a new array; resets st. */
+json_t *messages_from(sqlite3_stmt *st, enum err *e);
+
+/* The search index (search.c), inside the caller's transaction: take
+ * message id out of it (before its text changes or it goes) and put it
+ * back (after an edit) — both only if the indexer had reached it. */
+enum err fts_forget(int64_t id);
+enum err fts_reindex(int64_t id);
 
 /* The Message object of id, or NULL when there is none. */
 json_t *message_json(int64_t id);

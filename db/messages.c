@@ -8,17 +8,7 @@
 
 #include "internal.h"
 
-/* The columns of a Message, from messages m joined to attachments a. */
-#define MESSAGE_COLUMNS \
-	"m.id, m.chat_id, m.sender_id, m.text, m.encrypted, m.client_msg_id," \
-	" iso(m.sent_at) AS sent_at, iso(m.edited_at) AS edited_at," \
-	" a.id AS attachment_id, a.mime, a.name, a.size"
-#define MESSAGE_FROM \
-	" FROM messages m LEFT JOIN attachments a ON a.id=m.attachment_id"
-
-/* The Message of the current row of a MESSAGE_COLUMNS query: the
- * attachment's columns folded into its object. */
-static json_t *
+json_t *
 message_from_row(sqlite3_stmt *st)
 {
 	json_t *m = row_json(st), *a;
@@ -61,8 +51,7 @@ message_json(int64_t id)
 	return m;
 }
 
-/* Appends each row of the MESSAGE_COLUMNS query st to a new array. */
-static json_t *
+json_t *
 messages_from(sqlite3_stmt *st, enum err *e)
 {
 	json_t *list = json_array();
@@ -85,8 +74,9 @@ messages_from(sqlite3_stmt *st, enum err *e)
 	return list;
 }
 
-json_t *
-db_message_send(const struct message_new *m, int64_t now_ms, bool *created,
+/* db_message_send() as one transaction: run by the group committer. */
+static json_t *
+message_send_tx(const struct message_new *m, int64_t now_ms, bool *created,
     enum err *e)
 {
 	struct chat_role r;
@@ -149,6 +139,39 @@ db_message_send(const struct message_new *m, int64_t now_ms, bool *created,
 err:
 	tx_rollback();
 	return NULL;
+}
+
+struct send_job {
+	const struct message_new *m;
+	int64_t now_ms;
+	bool created;
+	enum err e;
+	json_t *msg;
+};
+
+static void
+send_job(void *arg)
+{
+	struct send_job *j = arg;
+
+	j->msg = message_send_tx(j->m, j->now_ms, &j->created, &j->e);
+}
+
+json_t *
+db_message_send(const struct message_new *m, int64_t now_ms, bool *created,
+    enum err *e)
+{
+	struct send_job j = { .m = m, .now_ms = now_ms };
+	enum err batch = group_commit(send_job, &j);
+
+	*created = j.created;
+	if (batch != ERR_OK) { /* the batch did not commit: nothing was sent */
+		json_decref(j.msg);
+		*e = batch;
+		return NULL;
+	}
+	*e = j.e;
+	return j.msg;
 }
 
 json_t *
@@ -226,8 +249,12 @@ db_message_edit(int64_t user, int64_t id, const char *text, int64_t now_ms,
 	/* After this point every failure goes to err, which rolls back. */
 	if ((*e = own_message(user, id, &chat)) != ERR_OK)
 		goto err;
+	if ((*e = fts_forget(id)) != ERR_OK)
+		goto err;
 	*e = exec_stmt(stmt("UPDATE messages SET text=?, edited_at=? WHERE id=?",
 	    "tii", text, now_ms, id));
+	if (*e == ERR_OK)
+		*e = fts_reindex(id);
 	if (*e != ERR_OK)
 		goto err;
 	msg = message_json(id);
@@ -264,7 +291,9 @@ db_message_delete(int64_t user, int64_t id, int64_t now_ms)
 		goto err;
 	attachment = query_int64(stmt("SELECT attachment_id FROM messages"
 	    " WHERE id=?", "i", id), 0);
-	e = exec_stmt(stmt("DELETE FROM messages WHERE id=?", "i", id));
+	e = fts_forget(id);
+	if (e == ERR_OK)
+		e = exec_stmt(stmt("DELETE FROM messages WHERE id=?", "i", id));
 	if (e == ERR_OK && attachment != 0)
 		e = exec_stmt(stmt("DELETE FROM attachments WHERE id=?", "i",
 		    attachment));
@@ -282,20 +311,6 @@ db_message_delete(int64_t user, int64_t id, int64_t now_ms)
 err:
 	tx_rollback();
 	return e;
-}
-
-json_t *
-db_message_search(int64_t user, const char *match, int64_t chat, int limit,
-    enum err *e)
-{
-	sqlite3_stmt *st = stmt("SELECT " MESSAGE_COLUMNS MESSAGE_FROM
-	    " JOIN messages_fts f ON f.rowid=m.id"
-	    " JOIN members b ON b.chat_id=m.chat_id AND b.user_id=?"
-	    " WHERE messages_fts MATCH ? AND (?=0 OR m.chat_id=?)"
-	    " ORDER BY f.rank LIMIT ?", "itiii", user, match, chat, chat,
-	    (int64_t)limit);
-
-	return messages_from(st, e);
 }
 
 enum err

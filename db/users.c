@@ -45,12 +45,15 @@ err:
 }
 
 /* Turns the raw columns of a user row into the API's User: online as a
- * boolean, the avatar's ETag as its URL. */
-static json_t *
+ * boolean, the avatar's ETag as its URL (versioned by the ETag, so that a
+ * cache never shows an old one), else the URL its site gave, else null. */
+json_t *
 user_finish(json_t *u)
 {
 	json_t *avatar = json_object_get(u, "avatar");
 
+	if (u == NULL)
+		return NULL;
 	json_object_set_new(u, "online",
 	    json_boolean(json_integer_value(json_object_get(u, "online"))));
 	if (json_is_string(avatar)) {
@@ -59,21 +62,12 @@ user_finish(json_t *u)
 		    (long long)json_integer_value(json_object_get(u, "id")),
 		    json_string_value(avatar));
 		json_object_set_new(u, "avatar", json_string(url));
+	} else {
+		json_object_set(u, "avatar", json_object_get(u, "avatar_url"));
 	}
+	json_object_del(u, "avatar_url");
 	return u;
 }
-
-/* The columns of a User as viewer (bound as parameter 1) and now (2) see
- * them, from users u joined to the viewer's contact row c. */
-#define USER_COLUMNS \
-	"u.id, u.login, u.nick, u.first_name, u.last_name, u.middle_name," \
-	" CASE WHEN u.id=?1 OR c.owner_id IS NOT NULL THEN u.phone END AS phone," \
-	" CASE WHEN u.id=?1 OR c.owner_id IS NOT NULL THEN u.email END AS email," \
-	" u.status, u.language, u.avatar_etag AS avatar, u.public_key," \
-	" iso(u.registered_at) AS registered_at," \
-	" iso(u.last_online) AS last_online, u.online_until > ?2 AS online"
-#define USER_FROM \
-	" FROM users u LEFT JOIN contacts c ON c.owner_id=u.id AND c.contact_id=?1"
 
 json_t *
 db_user_get(int64_t viewer, int64_t id, int64_t now_ms, enum err *e)

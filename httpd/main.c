@@ -7,6 +7,11 @@
  * database, start libmicrohttpd's epoll thread pool, wait for SIGINT or
  * SIGTERM, stop.
  *
+ * Stopping (SIGTERM, SIGINT) cuts no request: the listening socket is
+ * closed first (new connections are refused), held polls are answered
+ * (park_stop()), requests already begun may finish for HTTPD_DRAIN_S, and
+ * only then does libmicrohttpd close what is left.
+ *
  * A request's life here: the URI log callback allocates its struct conn
  * (and keeps the raw URI, which libmicrohttpd otherwise unescapes and
  * splits); the access handler collects the body, then runs api_handle()
@@ -21,17 +26,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
 
 #include "../api/api.h"
+#include "../api/clock.h"
 #include "../api/config.h"
 #include "../api/limits.h"
 #include "httpd.h"
 
 static const char *const usage_line = "[options]";
+
+/* Requests begun and not completed (uri_logger to request_completed). */
+static long inflight;
 
 /* Frees what a struct conn holds, and it. */
 static void
@@ -76,6 +86,7 @@ uri_logger(void *cls, const char *uri, struct MHD_Connection *mhd)
 	c->req.path = c->uri;
 	c->req.header = conn_header;
 	c->req.front = c;
+	__atomic_add_fetch(&inflight, 1, __ATOMIC_RELAXED);
 	return c;
 }
 
@@ -93,6 +104,7 @@ request_completed(void *cls, struct MHD_Connection *mhd, void **con_cls,
 	park_forget(c);
 	conn_free(c);
 	*con_cls = NULL;
+	__atomic_sub_fetch(&inflight, 1, __ATOMIC_RELAXED);
 }
 
 /* Sets c->req.peer from the connection's address. */
@@ -233,6 +245,34 @@ parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *len)
 	return 0;
 }
 
+/* Stops d without cutting a request: refuses new connections, answers the
+ * held polls, lets the requests in flight finish (at most HTTPD_DRAIN_S),
+ * then stops libmicrohttpd. */
+static void
+stop_gently(struct MHD_Daemon *d)
+{
+	MHD_socket lsock = MHD_quiesce_daemon(d);
+	int64_t until = mono_us() + (int64_t)HTTPD_DRAIN_S * 1000000;
+	long left;
+
+	/* Connections now are refused. The socket is closed only after
+	 * MHD_stop_daemon(): a pool thread may still be in accept() on it,
+	 * and its number must not be reused before that thread returns. */
+	if (lsock != MHD_INVALID_SOCKET)
+		shutdown(lsock, SHUT_RDWR);
+	api_housekeeping_stop();
+	park_stop();
+	while ((left = __atomic_load_n(&inflight, __ATOMIC_RELAXED)) > 0 &&
+	    mono_us() < until)
+		usleep(10000);
+	if (left > 0)
+		fprintf(stderr, "parleyd: %ld requests still open after %d s;"
+		    " closing them\n", left, HTTPD_DRAIN_S);
+	MHD_stop_daemon(d);
+	if (lsock != MHD_INVALID_SOCKET)
+		close(lsock);
+}
+
 /* Raises the descriptor limit to the hard limit: each held poll is one. */
 static void
 raise_nofile(void)
@@ -285,10 +325,13 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
+	/* Four threads per core by default: a send waits in its thread for
+	 * its group commit (db/commit.c), and the sends waiting at once are
+	 * what a batch is made of. */
 	threads = config.threads > 0 ? (unsigned)config.threads :
-	    (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+	    4 * (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
 	d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD |
-	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_ITC |
 	    (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 	    0, NULL, NULL, answer, NULL,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -313,9 +356,7 @@ main(int argc, char **argv)
 		return 1;
 	sigwait(&sigs, &sig);
 	fprintf(stderr, "parleyd: %s, stopping\n", strsignal(sig));
-	api_housekeeping_stop();
-	park_stop();
-	MHD_stop_daemon(d);
+	stop_gently(d);
 	api_shutdown();
 	return 0;
 }

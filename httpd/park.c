@@ -111,6 +111,7 @@ static struct {
 	size_t n, cap;              /* waiters in the heap (= in the table) */
 	uint32_t *snap;             /* the waker's copy of the bell's slots */
 	uint32_t global;            /* bell_global() read before snap */
+	uint32_t journal;           /* the bell journal's position read */
 	pthread_t waker;
 	bool running;               /* the waker thread was started */
 	bool stopping;              /* park_stop() began: park nothing */
@@ -354,7 +355,7 @@ waker(void *arg)
 		/* The global counter first, then the slots: a ring that the
 		 * scan misses moves the counter after this read. */
 		table.global = bell_global();
-		bell_changed(table.snap, on_slot, &batch);
+		bell_changed_since(table.snap, &table.journal, on_slot, &batch);
 		expire(&batch);
 		pthread_mutex_unlock(&table.lock);
 		resume(batch);
@@ -378,6 +379,7 @@ park_init(void)
 		return -1;
 	}
 	table.global = bell_global();
+	table.journal = bell_journal_pos();
 	bell_changed(table.snap, NULL, NULL);
 	return 0;
 }

@@ -49,24 +49,13 @@ CREATE UNIQUE INDEX messages_client ON messages(sender_id, client_msg_id)
   WHERE client_msg_id IS NOT NULL;
 
 -- Full-text search over message texts (external content: the text is
--- stored once, in messages).
+-- stored once, in messages). Not kept up to date by triggers: indexing on
+-- every send would cost more than the rest of the send (FTS5 writes its
+-- pending terms at every savepoint). The indexer (db/search.c) adds new
+-- messages in batches, up to meta 'fts_indexed_upto'; a search runs it
+-- first, so it always sees every committed message.
 CREATE VIRTUAL TABLE messages_fts USING fts5(text, content='messages',
   content_rowid='id', tokenize='unicode61 remove_diacritics 2');
-CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages
-  WHEN new.text IS NOT NULL BEGIN
-  INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text);
-END;
-CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
-  WHEN old.text IS NOT NULL BEGIN
-  INSERT INTO messages_fts(messages_fts, rowid, text)
-    VALUES ('delete', old.id, old.text);
-END;
-CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN
-  INSERT INTO messages_fts(messages_fts, rowid, text)
-    SELECT 'delete', old.id, old.text WHERE old.text IS NOT NULL;
-  INSERT INTO messages_fts(rowid, text)
-    SELECT new.id, new.text WHERE new.text IS NOT NULL;
-END;
 
 -- The per-user event queue. Ids are never reused (AUTOINCREMENT), so a
 -- cursor beyond the largest id issued means the database was replaced.
@@ -82,6 +71,9 @@ CREATE TABLE events (
 );
 CREATE INDEX events_user ON events(user_id, id);
 CREATE INDEX events_at ON events(at);
+-- typing notices are pruned after seconds: find them without the rest
+CREATE INDEX events_typing ON events(at) WHERE type = 'typing';
+CREATE INDEX sessions_expiry ON sessions(expires_at);
 
 -- Per-user delivery state: events up to acked_id are held by a device
 -- (message.delivered was sent for them).

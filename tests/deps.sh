@@ -3,14 +3,18 @@
 #   deps.sh          what building and running need
 #   deps.sh test     and what the test suites need, and the browser
 #                    tests' npm packages (npm ci in tests/browser)
+#   deps.sh bench    and what the benchmark needs
 # Uses sudo when not run as root; does nothing when all are there.
 set -eu
 build="gcc make pkg-config libfcgi-dev libmicrohttpd-dev libjansson-dev
 libsqlite3-dev libsodium-dev"
 test="$build libcmocka-dev nginx-light python3 python3-pytest python3-requests
-curl sqlite3 jq chromium fonts-dejavu-core"
+curl sqlite3 jq chromium fonts-dejavu-core apache2 libapache2-mod-fcgid mandoc
+systemd"
+bench="$test gnuplot-nox"
 want=$build
 [ "${1:-}" = test ] && want=$test
+[ "${1:-}" = bench ] && want=$bench
 here=$(cd "$(dirname "$0")" && pwd)
 
 missing=""

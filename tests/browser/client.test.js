@@ -18,7 +18,7 @@ import { startFront, launchBrowser, makePng, PASSWORD, OUT } from './harness.js'
 // are pending (skipped, with the reason below) and one test checks that the
 // client says "not available" instead. After the merge, set this to true
 // (PARLEY_BROWSER_PEOPLE=1 does so for one run, to try a build of it).
-const PEOPLE_BRANCH_MERGED = false || process.env.PARLEY_BROWSER_PEOPLE === '1';
+const PEOPLE_BRANCH_MERGED = true || process.env.PARLEY_BROWSER_PEOPLE === '1';
 const PEOPLE_PENDING = PEOPLE_BRANCH_MERGED ? false
   : 'pending: needs the people branch (contacts and avatars endpoints)';
 

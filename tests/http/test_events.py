@@ -313,3 +313,19 @@ def test_clients_that_go_away_during_a_held_poll(api):
     lat = wake_latency(api, tb, api, ta, d, rounds=2)
     assert max(lat) <= 0.250, lat
     assert time.monotonic() - t0 < 5, "held polls of gone clients block"
+
+
+def test_channel_messages_get_no_delivery_receipts(api):
+    a, ta = api.register()
+    b, tb = api.register()
+    ch = api.post("/api/v1/chats", {"type": "channel", "title": "Broadcast"},
+                  token=ta).j["id"]
+    api.post(f"/api/v1/chats/{ch}/members", {"user_id": b["id"]}, token=tb)
+    b_last = cursor(api, tb)
+    m = send(api, ta, ch, "to everyone")
+    events, b_next = poll(api, tb, b_last)
+    assert m["id"] in [x["id"] for x in of_type(events, "message.new")]
+    a_last = cursor(api, ta)
+    poll(api, tb, b_next)  # b's cursor passes the message
+    events, _ = drain(api, ta, a_last)
+    assert not of_type(events, "message.delivered")
