@@ -12,16 +12,6 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFront, launchBrowser, makePng, PASSWORD, OUT } from './harness.js';
 
-// PENDING: the people branch (contacts and avatars: GET/PUT/DELETE
-// /contacts..., PUT /me/avatar) is being built elsewhere. Until it is
-// merged those endpoints answer 404 here, so the two tests that need them
-// are pending (skipped, with the reason below) and one test checks that the
-// client says "not available" instead. After the merge, set this to true
-// (PARLEY_BROWSER_PEOPLE=1 does so for one run, to try a build of it).
-const PEOPLE_BRANCH_MERGED = true || process.env.PARLEY_BROWSER_PEOPLE === '1';
-const PEOPLE_PENDING = PEOPLE_BRANCH_MERGED ? false
-  : 'pending: needs the people branch (contacts and avatars endpoints)';
-
 const FRONTS = (process.env.PARLEY_BROWSER_FRONTS || 'parleyd fcgi').split(/\s+/).filter(Boolean);
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
@@ -482,19 +472,7 @@ for (const kind of FRONTS) {
       await b.locator('a.item', { hasText: 'Book club' }).waitFor();
     });
 
-    test('contacts and avatars say "not available" on a server without them', { skip: PEOPLE_BRANCH_MERGED }, async () => {
-      const { page: a } = people.alice;
-      await a.goto('/#/contacts');
-      await a.getByText('Contacts are not available on this server yet').waitFor();
-      await a.goto('/#/profile');
-      const png = await makePng(a, 64, 64);
-      await a.locator('#avatar-file').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: png });
-      await a.getByRole('img', { name: 'Preview of your new picture' }).waitFor();
-      await a.getByRole('button', { name: 'Upload' }).click();
-      await a.getByRole('alert').filter({ hasText: 'does not take profile pictures yet' }).waitFor();
-    });
-
-    test('an avatar upload shows, on both sides; too large is refused with the server\'s message', { skip: PEOPLE_PENDING }, async () => {
+    test('an avatar upload shows, on both sides; too large is refused with the server\'s message', async () => {
       const { page: a } = people.alice;
       const { page: b } = people.bob;
       await a.goto('/#/profile');
@@ -515,7 +493,7 @@ for (const kind of FRONTS) {
       await chatLink(b, 'Alice').locator('.avatar img').waitFor({ timeout: 5000 });
     });
 
-    test('contacts: add by phone, import a pasted list, remove', { skip: PEOPLE_PENDING }, async () => {
+    test('contacts: add by phone, import a pasted list, remove', async () => {
       const { page: a } = people.alice;
       await a.goto('/#/contacts');
       await a.getByLabel('Login or phone number').fill(bobPhone);
