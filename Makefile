@@ -5,6 +5,9 @@
 #   make check      install missing packages, build, run every test suite
 #   make SAN=1 ...  the same with AddressSanitizer and UBSan (in build-san/)
 #   make deps       install the Debian packages parley needs
+#   make fuzz       libFuzzer harnesses, FUZZ_SECONDS each (tests/fuzz/fuzz.mk)
+#   make soak       the long load run; make valgrind: HTTP tests under valgrind
+#                   (tests/reliability.mk)
 #   make clean
 
 VERSION  := 0.1.0
@@ -80,9 +83,12 @@ run: deps
 check: deps-test
 	@$(MAKE) --no-print-directory all unit
 	@$(MAKE) --no-print-directory SAN=1 all unit
+	@$(MAKE) --no-print-directory fuzz-build
 	/usr/bin/python3 tests/run.py
 
 clean:
-	rm -rf build build-san tests/http/__pycache__ .pytest_cache
+	rm -rf build build-san build-fuzz tests/http/__pycache__ .pytest_cache
 
 .PHONY: all unit deps deps-test run check clean
+
+include tests/fuzz/fuzz.mk

@@ -6,6 +6,9 @@ Suites, each against the plain build and the ASan+UBSan build:
   unit   the cmocka programs build*/tests/test_*
   http   pytest tests/http: every case against parleyd and against
          parley.fcgi behind a real nginx (and CGI mode)
+  fuzz   each libFuzzer harness of build-fuzz/ (make fuzz-build) over its
+         seeds and FUZZ_SMOKE_SECONDS (4) of fuzzing; once, not per build;
+         skipped (counted as nothing) when clang built no harness
 
 Usage: tests/run.py [SUITE...]   (default: all; e.g. "http" or "unit")
 Environment: PARLEY_SUITES_BUILDS="build build-san" picks the builds.
@@ -73,7 +76,58 @@ def run_http(build):
     return total - bad - skipped, bad
 
 
-SUITES = {"unit": run_unit, "http": run_http}
+def run_fuzz(build):
+    """Smoke run of each fuzz harness: its seeds, then a few seconds of
+    fuzzing from them into a scratch corpus. Runs once (for the first
+    build), since the harnesses have their own sanitizer build."""
+    import shutil
+    import tempfile
+    if build != os.environ.get("PARLEY_SUITES_BUILDS", "build").split()[0]:
+        return 0, 0
+    fdir = os.path.join(ROOT, "build-fuzz")
+    progs = sorted(p for p in os.listdir(fdir) if p.startswith("fuzz_")
+                   and os.access(os.path.join(fdir, p), os.X_OK)) \
+        if os.path.isdir(fdir) else []
+    if not progs:
+        print("fuzz: no harnesses in build-fuzz/ (make fuzz-build): skipped")
+        return 0, 0
+    os.makedirs(OUT, exist_ok=True)
+    secs = os.environ.get("FUZZ_SMOKE_SECONDS", "4")
+    passed = failed = 0
+    for prog in progs:
+        name = prog[len("fuzz_"):]
+        corpus = tempfile.mkdtemp(prefix="parley-fuzz-")
+        log = os.path.join(OUT, f"fuzz-smoke-{name}.log")
+        try:
+            with open(log, "w") as f:
+                proc = subprocess.run(
+                    [os.path.join(fdir, prog), f"-max_total_time={secs}",
+                     "-print_final_stats=1", "-rss_limit_mb=2048",
+                     "-timeout=10", f"-artifact_prefix={OUT}/",
+                     corpus, os.path.join(ROOT, "tests", "fuzz", "seeds",
+                                          name)],
+                    cwd=ROOT, stdout=f, stderr=subprocess.STDOUT,
+                    timeout=int(secs) + 120)
+            rc = proc.returncode
+        except subprocess.TimeoutExpired:
+            rc = -1
+        finally:
+            shutil.rmtree(corpus, ignore_errors=True)
+        with open(log, errors="replace") as f:
+            text = f.read()
+        m = re.search(r"stat::number_of_executed_units: (\d+)", text)
+        runs = m.group(1) if m else "?"
+        if rc == 0:
+            passed += 1
+        else:
+            failed += 1
+            sys.stdout.write(text[-3000:])
+        print(f"fuzz {prog}: {runs} runs, {'ok' if rc == 0 else 'FAILED'}"
+              f" (log {log})")
+    return passed, failed
+
+
+SUITES = {"unit": run_unit, "http": run_http, "fuzz": run_fuzz}
 
 
 def main():
