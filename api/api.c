@@ -20,6 +20,22 @@
 
 volatile int api_stopping;
 
+/* jansson allocates through json_alloc(), which notes a failure, so that
+ * a body that could not be parsed for want of memory is a 500, not a 400
+ * (jansson reports some of those as syntax errors). */
+void *(*api_json_malloc)(size_t) = malloc;
+static __thread bool json_alloc_failed;
+
+static void *
+json_alloc(size_t n)
+{
+	void *p = api_json_malloc(n);
+
+	if (p == NULL)
+		json_alloc_failed = true;
+	return p;
+}
+
 int
 api_init(const struct config *cfg)
 {
@@ -30,6 +46,7 @@ api_init(const struct config *cfg)
 	/* jansson seeds its hash function on first use, racily: seed it
 	 * before any thread starts. */
 	json_object_seed(0);
+	json_set_alloc_funcs(json_alloc, free);
 	if (!auth_init()) {
 		fprintf(stderr, "parley: out of memory for argon2id\n");
 		return -1;
@@ -158,8 +175,12 @@ parse_json_body(struct request *req, struct response *resp)
 		    "the body must be a JSON object");
 	/* Not JSON_DECODE_ANY (a bare value may hide a NUL after it); NULs
 	 * inside strings are refused since JSON_ALLOW_NUL is not given. */
+	json_alloc_failed = false;
 	req->json = json_loadb(req->body, req->body_len,
 	    JSON_REJECT_DUPLICATES, &jerr);
+	if (req->json == NULL && json_alloc_failed)
+		return reply_error(resp, req, ERR_INTERNAL, NULL,
+		    "out of memory");
 	if (req->json == NULL)
 		return reply_error(resp, req, ERR_INVALID_JSON, NULL,
 		    "the body is not valid JSON: %s (at byte %d)", jerr.text,

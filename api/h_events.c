@@ -76,6 +76,10 @@ h_events(struct request *req, struct response *resp)
 	}
 
 	db_events_bounds(&last, &floor);
+	if (last < 0) { /* not "your cursor expired": the database failed */
+		reply_db_error(resp, req, ERR_INTERNAL, 0);
+		return;
+	}
 	if (!has_after) {
 		reply_events(resp, json_array(), last);
 		return;

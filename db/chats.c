@@ -182,8 +182,7 @@ db_chat_direct(int64_t me, int64_t other, int64_t now_ms, int64_t *chat,
 	*created = true;
 	return tx_commit();
 err:
-	tx_rollback();
-	return e;
+	return tx_fail(e);
 }
 
 enum err
@@ -224,8 +223,7 @@ db_chat_create(int64_t me, const char *type, const char *title,
 		goto err;
 	return tx_commit();
 err:
-	tx_rollback();
-	return e;
+	return tx_fail(e);
 }
 
 json_t *
@@ -322,8 +320,7 @@ db_chat_join(int64_t actor, int64_t chat, int64_t user, int64_t now_ms,
 	*added = true;
 	return tx_commit();
 err:
-	tx_rollback();
-	return e;
+	return tx_fail(e);
 }
 
 enum err
@@ -364,8 +361,7 @@ db_chat_leave(int64_t actor, int64_t chat, int64_t user, int64_t now_ms)
 		goto err;
 	return tx_commit();
 err:
-	tx_rollback();
-	return e;
+	return tx_fail(e);
 }
 
 enum err
@@ -401,8 +397,7 @@ db_chat_read(int64_t user, int64_t chat, int64_t message, int64_t now_ms)
 		goto err;
 	return tx_commit();
 err:
-	tx_rollback();
-	return e;
+	return tx_fail(e);
 }
 
 enum err
@@ -419,9 +414,7 @@ db_chat_typing(int64_t user, int64_t chat, int64_t now_ms)
 	snprintf(data, sizeof(data), "{\"chat_id\":%lld,\"user_id\":%lld}",
 	    (long long)chat, (long long)user);
 	e = emit_to_members(chat, "typing", 0, data, user, now_ms);
-	if (e != ERR_OK) {
-		tx_rollback();
-		return e;
-	}
+	if (e != ERR_OK)
+		return tx_fail(e);
 	return tx_commit();
 }

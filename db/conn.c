@@ -31,6 +31,10 @@ struct cached {
 
 static __thread sqlite3 *thread_db;
 static __thread struct cached *thread_cache;
+/* A failed step in exists() or query_int64(), whose callers cannot tell a
+ * failure from "no row": it fails the transaction around it at commit, so
+ * that nothing decided on a failed read is ever committed. */
+static __thread enum err step_err;
 
 enum err
 map_rc(int rc, const char *what)
@@ -261,9 +265,16 @@ exists(sqlite3_stmt *st)
 {
 	bool found;
 
-	if (st == NULL)
+	int rc;
+
+	if (st == NULL) {
+		step_err = ERR_INTERNAL;
 		return false;
-	found = sqlite3_step(st) == SQLITE_ROW;
+	}
+	rc = sqlite3_step(st);
+	found = rc == SQLITE_ROW;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		step_err = map_rc(rc, "exists");
 	sqlite3_reset(st);
 	return found;
 }
@@ -272,12 +283,17 @@ int64_t
 query_int64(sqlite3_stmt *st, int64_t dflt)
 {
 	int64_t v = dflt;
+	int rc;
 
-	if (st == NULL)
+	if (st == NULL) {
+		step_err = ERR_INTERNAL;
 		return dflt;
-	if (sqlite3_step(st) == SQLITE_ROW &&
-	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
 		v = sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		step_err = map_rc(rc, "query");
 	sqlite3_reset(st);
 	return v;
 }
@@ -285,27 +301,53 @@ query_int64(sqlite3_stmt *st, int64_t dflt)
 enum err
 tx_begin(void)
 {
+	step_err = ERR_OK;
+	if (thread_db != NULL && !sqlite3_get_autocommit(thread_db)) {
+		/* Defensive: an earlier failure left a transaction open. */
+		fprintf(stderr, "db: rolling back a transaction left open\n");
+		tx_rollback();
+	}
 	return exec_stmt(stmt("BEGIN IMMEDIATE", ""));
 }
 
 enum err
 tx_commit(void)
 {
-	enum err e = exec_stmt(stmt("COMMIT", ""));
+	enum err e = step_err;
 
 	if (e != ERR_OK) {
+		step_err = ERR_OK;
 		tx_rollback();
 		return e;
 	}
+	e = exec_stmt(stmt("COMMIT", ""));
+
+	if (e != ERR_OK)
+		return tx_fail(e);
 	ring_pending();
 	return ERR_OK;
+}
+
+enum err
+tx_fail(enum err e)
+{
+	if (step_err != ERR_OK)
+		e = step_err;
+	step_err = ERR_OK;
+	tx_rollback();
+	return e;
 }
 
 void
 tx_rollback(void)
 {
+	int i;
+
 	forget_pending();
-	if (thread_db != NULL && !sqlite3_get_autocommit(thread_db))
+	/* ROLLBACK itself allocates and may fail: try again, and tx_begin()
+	 * ends a transaction still left open (tests/unit/test_chaos.c). */
+	for (i = 0; i < 3 && thread_db != NULL &&
+	    !sqlite3_get_autocommit(thread_db); i++)
 		sqlite3_exec(thread_db, "ROLLBACK", NULL, NULL, NULL);
 }
 

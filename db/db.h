@@ -206,7 +206,8 @@ enum err db_attachment_get(int64_t user, int64_t id, char **data,
 /* --- events (events.c) --- */
 
 
-/* The largest event id ever issued, and the largest removed by retention. */
+/* The largest event id ever issued, and the largest removed by retention;
+ * *last_issued is -1 when the database could not be read. */
 void db_events_bounds(int64_t *last_issued, int64_t *pruned_upto);
 
 /* user's events after the cursor, at most limit, as API event objects;

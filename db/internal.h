@@ -30,6 +30,9 @@ enum err map_rc(int rc, const char *what);
 enum err tx_begin(void);
 enum err tx_commit(void);
 void tx_rollback(void);
+/* Rolls back and returns e, or the error of a failed exists() or
+ * query_int64() of the transaction (what really went wrong). */
+enum err tx_fail(enum err e);
 
 /* The current row of st as a JSON object: column names are keys;
  * INTEGER, REAL, TEXT and NULL map to their JSON kinds (BLOBs are left
@@ -92,7 +95,9 @@ struct chat_role {
 enum err chat_check(int64_t user, int64_t chat, enum chat_need need,
     struct chat_role *r);
 
-/* True if the query st (already bound) returns a row; resets st. */
+/* True if the query st (already bound) returns a row; resets st. A failed
+ * step is false here, and makes the transaction around it fail at
+ * tx_commit() (so does a failed query_int64()). */
 bool exists(sqlite3_stmt *st);
 
 /* The first column of the first row of st as an integer (dflt when no

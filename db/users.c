@@ -40,8 +40,7 @@ db_user_create(const struct user_new *u, int64_t now_ms, int64_t *id)
 	*id = sqlite3_last_insert_rowid(conn());
 	return tx_commit();
 err:
-	tx_rollback();
-	return e;
+	return tx_fail(e);
 }
 
 /* Turns the raw columns of a user row into the API's User: online as a
@@ -230,8 +229,7 @@ db_user_update(int64_t id, const json_t *set, int64_t now_ms)
 		goto err;
 	return tx_commit();
 err:
-	tx_rollback();
-	return e;
+	return tx_fail(e);
 }
 
 int64_t
@@ -255,9 +253,7 @@ db_user_set_password(int64_t id, const char *hash, int64_t keep)
 	if (e == ERR_OK)
 		e = exec_stmt(stmt("DELETE FROM sessions WHERE user_id=? AND id<>?",
 		    "ii", id, keep));
-	if (e != ERR_OK) {
-		tx_rollback();
-		return e;
-	}
+	if (e != ERR_OK)
+		return tx_fail(e);
 	return tx_commit();
 }
