@@ -252,6 +252,10 @@ api_reject(struct request *req, struct response *resp, enum err e)
 		reply_error(resp, req, e, NULL, "%s is not allowed here",
 		    req->method);
 		break;
+	case ERR_INVALID_FIELD: /* parleyd: a transfer coding it refuses */
+		reply_error(resp, req, e, "Transfer-Encoding", "only"
+		    " Transfer-Encoding: chunked, without Content-Length");
+		break;
 	default:
 		reply_error(resp, req, e, NULL, "the request was refused");
 	}
