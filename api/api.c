@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "config.h"
 #include "limits.h"
+#include "peruser.h"
 #include "router.h"
 
 volatile int api_stopping;
@@ -79,6 +80,9 @@ api_request_init(struct request *req)
 void
 api_request_free(struct request *req)
 {
+	if (req->poll_slot)
+		peruser_poll_release(req->user_id);
+	req->poll_slot = false;
 	free(req->param_buf);
 	json_decref(req->json);
 	req->param_buf = NULL;

@@ -34,6 +34,8 @@ struct config config = {
 	.busy_timeout_ms = DEFAULT_BUSY_TIMEOUT_MS,
 	.retention_days = 7,
 	.presence_grace = 10,
+	.send_rate = DEFAULT_SEND_RATE,
+	.max_polls_per_user = DEFAULT_MAX_POLLS_PER_USER,
 };
 
 struct setting {
@@ -95,6 +97,12 @@ static const struct setting settings[] = {
 	{ "presence-grace", "PARLEY_PRESENCE_GRACE", NULL,
 	  &config.presence_grace, 1, 3600,
 	  "seconds a user stays online after its poll's timeout" },
+	{ "send-rate", "PARLEY_SEND_RATE", NULL, &config.send_rate, 0,
+	  1000000, "messages one user may send per minute, per process"
+	  " (0: no limit)" },
+	{ "max-polls-per-user", "PARLEY_MAX_POLLS_PER_USER", NULL,
+	  &config.max_polls_per_user, 0, 1000000,
+	  "long-polls one user may hold at once, per process (0: no limit)" },
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))

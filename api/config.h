@@ -36,6 +36,8 @@ struct config {
 	long retention_days;        /* --retention-days: events kept */
 	long presence_grace;        /* --presence-grace: seconds online after
 	                             * a poll's deadline */
+	long send_rate;             /* --send-rate: sends per user per minute */
+	long max_polls_per_user;    /* --max-polls-per-user: held at once */
 };
 
 extern struct config config;

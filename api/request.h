@@ -55,6 +55,8 @@ struct request {
 	int calls;                 /* how often api_handle() has seen it */
 	int64_t deadline_ms;       /* a long-poll's deadline, set on its first
 	                            * call (CLOCK_REALTIME, ms) */
+	bool poll_slot;            /* holds one of its user's poll places
+	                            * (peruser.h) until api_request_free() */
 };
 
 /* A response header; name and value point into the response's hbuf. */

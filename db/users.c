@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bell.h"
 #include "internal.h"
 
 static bool
@@ -255,5 +256,7 @@ db_user_set_password(int64_t id, const char *hash, int64_t keep)
 		    "ii", id, keep));
 	if (e != ERR_OK)
 		return tx_fail(e);
-	return tx_commit();
+	if ((e = tx_commit()) == ERR_OK)
+		bell_ring(&id, 1); /* held polls end with 401 at once */
+	return e;
 }

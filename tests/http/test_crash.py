@@ -81,7 +81,7 @@ def events_from_start(c, token):
 
 def test_sigkill_under_sends(tmp_path, front_kind):
     from conftest import Client
-    flags = ["--register-max", "1000"]
+    flags = ["--register-max", "1000", "--send-rate", "0"]
     if front_kind == "parleyd":
         flags += ["--listen", f"127.0.0.1:{free_port()}"]
     front = start_front(front_kind, str(tmp_path), flags)
