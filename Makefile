@@ -92,3 +92,4 @@ clean:
 .PHONY: all unit deps deps-test run check clean
 
 include tests/fuzz/fuzz.mk
+include tests/reliability.mk
