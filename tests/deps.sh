@@ -7,7 +7,7 @@ set -eu
 build="gcc make pkg-config libfcgi-dev libmicrohttpd-dev libjansson-dev
 libsqlite3-dev libsodium-dev"
 test="$build libcmocka-dev nginx-light python3 python3-pytest python3-requests
-curl sqlite3 jq clang libclang-rt-14-dev valgrind"
+curl sqlite3 jq clang libclang-rt-14-dev valgrind zzuf"
 want=$build
 [ "${1:-}" = test ] && want=$test
 

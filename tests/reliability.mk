@@ -8,12 +8,15 @@
 #                    per front (20 in all), plain and ASan builds
 #   make valgrind    HTTP tests against parleyd and parley.fcgi run under
 #                    valgrind (--error-exitcode: a report fails the test)
+#   make zzuf        tests/http/test_zzuf.py with ZZUF_CASES (5000) mutated
+#                    requests per front, ASan build
 
 SOAK_SECONDS ?= 1800
 SOAK_USERS   ?= 1000
 SOAK_RATE    ?= 200
 SOAK_FRONT   ?= parleyd
 CRASH_KILLS  ?= 10
+ZZUF_CASES   ?= 5000
 VALGRIND_TESTS ?= tests/http/test_service.py tests/http/test_messages.py \
                   tests/http/test_raw_http.py
 VALGRIND     := valgrind -q --error-exitcode=99 --leak-check=full \
@@ -35,4 +38,10 @@ valgrind: all
 	PARLEY_WRAP="$(VALGRIND)" /usr/bin/python3 -m pytest -q \
 	    -p no:cacheprovider $(VALGRIND_TESTS)
 
-.PHONY: soak crash valgrind
+zzuf:
+	@$(MAKE) --no-print-directory SAN=1 all
+	ZZUF_CASES=$(ZZUF_CASES) PARLEY_BUILD=$(CURDIR)/build-san \
+	    /usr/bin/python3 -m pytest -q -s -p no:cacheprovider \
+	    tests/http/test_zzuf.py
+
+.PHONY: soak crash valgrind zzuf
