@@ -24,7 +24,23 @@ def endpoint(base):
     return host, int(port)
 
 
-def exchange(base, raw, wait=MAX_WAIT):
+def complete_responses(data):
+    """How many whole responses (head and Content-Length body) data holds."""
+    n, pos = 0, 0
+    while True:
+        end = data.find(b"\r\n\r\n", pos)
+        if end < 0:
+            return n
+        head = data[pos:end]
+        m = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head)
+        length = int(m.group(1)) if m else 0
+        if len(data) < end + 4 + length:
+            return n
+        n += 1
+        pos = end + 4 + length
+
+
+def exchange(base, raw, wait=MAX_WAIT, answers=1):
     """Sends raw, reads until the server closes (or wait passes); returns
     (bytes read, closed?)."""
     s = socket.create_connection(endpoint(base), timeout=wait)
@@ -49,6 +65,8 @@ def exchange(base, raw, wait=MAX_WAIT):
                 closed = True
                 break
             data += chunk
+            if complete_responses(data) >= answers:
+                break  # answered: no need to wait for the close
     finally:
         s.close()
     return data, closed
@@ -146,7 +164,9 @@ def front_base(request, kind):
 def test_malformed_request(request, front_kind, case):
     base = front_base(request, front_kind)
     started = time.monotonic()
-    data, closed = exchange(base, CASES[case])
+    # a smuggled second request would get a second answer: wait for it
+    data, closed = exchange(base, CASES[case],
+                            answers=2 if case == "cl-and-te" else 1)
     took = time.monotonic() - started
     codes = statuses(data)
     assert closed or codes, f"{case}: no answer and not closed in {took:.1f}s"
@@ -165,7 +185,7 @@ def test_malformed_request(request, front_kind, case):
 def test_slowloris_does_not_block_others(request, front_kind):
     """One client sends its headers a byte every 0.2 s (its connection is
     closed at parleyd's timeout, 30 s, or nginx's; the test stops after
-    6 s); meanwhile others are served at once."""
+    about 3.5 s); meanwhile others are served at once."""
     base = front_base(request, front_kind)
     stop = threading.Event()
     sent = []
@@ -192,7 +212,7 @@ def test_slowloris_does_not_block_others(request, front_kind):
     try:
         time.sleep(1)
         worst = 0.0
-        for _ in range(25):
+        for _ in range(12):
             t0 = time.monotonic()
             assert healthy(base)
             worst = max(worst, time.monotonic() - t0)
@@ -211,5 +231,5 @@ def test_pipelined_requests_answered_in_order(request, front_kind):
     base = front_base(request, front_kind)
     one = b"GET /api/v1/ping HTTP/1.1\r\n" + H + b"\r\n"
     last = b"GET /api/v1/health HTTP/1.1\r\n" + H + b"Connection: close\r\n\r\n"
-    data, closed = exchange(base, one + one + last)
+    data, closed = exchange(base, one + one + last, answers=3)
     assert statuses(data) == [200, 200, 200], data[:600]

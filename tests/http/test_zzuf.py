@@ -81,7 +81,23 @@ def recorded(api):
     ]
 
 
-def exchange(base, raw):
+def complete_responses(data):
+    """How many whole responses (head and Content-Length body) data holds."""
+    n, pos = 0, 0
+    while True:
+        end = data.find(b"\r\n\r\n", pos)
+        if end < 0:
+            return n
+        head = data[pos:end]
+        m = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head)
+        length = int(m.group(1)) if m else 0
+        if len(data) < end + 4 + length:
+            return n
+        n += 1
+        pos = end + 4 + length
+
+
+def exchange(base, raw, answers=1):
     host, port = base.rsplit("//", 1)[1].split(":")
     s = socket.create_connection((host, int(port)), timeout=WAIT)
     data, closed = b"", False
@@ -105,6 +121,8 @@ def exchange(base, raw):
                 closed = True
                 break
             data += chunk
+            if complete_responses(data) >= answers:
+                break  # answered: no need to wait for the close
     finally:
         s.close()
     return data, closed
