@@ -4,11 +4,12 @@
  * One array of slots, found by a hash of the user id and up to
  * PROBE slots after it, under one mutex (each operation is a few
  * instructions). A slot whose user holds no poll and whose bucket has
- * refilled is free for another user.
+ * filled up again is free for another user.
  */
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "clock.h"
 #include "peruser.h"
 
 #define PROBE 8
@@ -18,27 +19,31 @@ struct slot {
 	int32_t polls;            /* polls held */
 	float tokens;             /* sends left in the bucket */
 	int64_t refilled_ms;      /* when tokens was computed */
+	int32_t rate;             /* the bucket's size, sends per minute
+	                           * (0: no send counted yet) */
 };
 
 static struct slot slots[PERUSER_SLOTS];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* True if s may be given to another user at now (0: no send rate). */
+/* True if s may be given to another user at now: it holds no poll and
+ * its bucket has filled up again (so that nobody's limit is forgotten
+ * early). */
 static bool
-idle(const struct slot *s, long rate, int64_t now_ms)
+idle(const struct slot *s, int64_t now_ms)
 {
 	if (s->user == 0)
 		return true;
 	if (s->polls > 0)
 		return false;
-	return rate <= 0 || s->tokens + (float)(now_ms - s->refilled_ms) *
-	    (float)rate / 60000.0f >= (float)rate;
+	return s->rate <= 0 || s->tokens + (float)(now_ms - s->refilled_ms) *
+	    (float)s->rate / 60000.0f >= (float)s->rate;
 }
 
 /* The slot of user (made when needed), or NULL when none is free. Call
  * with the lock held. */
 static struct slot *
-find(int64_t user, long rate, int64_t now_ms, bool make)
+find(int64_t user, int64_t now_ms, bool make)
 {
 	uint64_t h = (uint64_t)user * 0x9e3779b97f4a7c15ull;
 	struct slot *free_slot = NULL;
@@ -48,15 +53,16 @@ find(int64_t user, long rate, int64_t now_ms, bool make)
 		struct slot *s = &slots[((h >> 40) + i) & (PERUSER_SLOTS - 1)];
 		if (s->user == user)
 			return s;
-		if (free_slot == NULL && idle(s, rate, now_ms))
+		if (free_slot == NULL && idle(s, now_ms))
 			free_slot = s;
 	}
 	if (!make || free_slot == NULL)
 		return NULL;
 	free_slot->user = user;
 	free_slot->polls = 0;
-	free_slot->tokens = (float)rate;
+	free_slot->tokens = 0;
 	free_slot->refilled_ms = now_ms;
+	free_slot->rate = 0;
 	return free_slot;
 }
 
@@ -69,8 +75,7 @@ peruser_poll_take(int64_t user, long max)
 	if (max <= 0)
 		return true;
 	pthread_mutex_lock(&lock);
-	/* rate 0 here: a slot's bucket is judged full for reuse */
-	s = find(user, 0, 0, true);
+	s = find(user, now_ms(), true);
 	if (s != NULL) {
 		if (s->polls >= max)
 			ok = false;
@@ -87,7 +92,7 @@ peruser_poll_release(int64_t user)
 	struct slot *s;
 
 	pthread_mutex_lock(&lock);
-	s = find(user, 0, 0, false);
+	s = find(user, 0, false);
 	if (s != NULL && s->polls > 0)
 		s->polls--;
 	pthread_mutex_unlock(&lock);
@@ -105,10 +110,11 @@ peruser_send_ok(int64_t user, long rate, int64_t now_ms, int *retry_after_s)
 		return true;
 	per_ms = (float)rate / 60000.0f;
 	pthread_mutex_lock(&lock);
-	s = find(user, rate, now_ms, true);
+	s = find(user, now_ms, true);
 	if (s != NULL) {
-		if (s->refilled_ms == 0 && s->tokens == 0) {
-			/* a slot made by a poll: its bucket starts full */
+		if (s->rate != (int32_t)rate) {
+			/* the first send counted here: the bucket starts full */
+			s->rate = (int32_t)rate;
 			s->tokens = (float)rate;
 			s->refilled_ms = now_ms;
 		}
@@ -120,8 +126,11 @@ peruser_send_ok(int64_t user, long rate, int64_t now_ms, int *retry_after_s)
 			s->tokens -= 1.0f;
 		} else {
 			ok = false;
-			*retry_after_s = (int)((1.0f - s->tokens) / per_ms /
-			    1000.0f) + 1;
+			/* whole seconds until one token, rounded up */
+			*retry_after_s = (int)((1.0f - s->tokens) / per_ms +
+			    999.0f) / 1000;
+			if (*retry_after_s < 1)
+				*retry_after_s = 1;
 		}
 	}
 	pthread_mutex_unlock(&lock);
