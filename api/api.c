@@ -52,6 +52,7 @@ api_init(const struct config *cfg)
 		fprintf(stderr, "parley: out of memory for argon2id\n");
 		return -1;
 	}
+	db_set_max_size(cfg->max_db_mib);
 	return db_setup(cfg->db_path, strcmp(cfg->synchronous, "FULL") == 0,
 	    (int)cfg->busy_timeout_ms);
 }

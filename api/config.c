@@ -103,6 +103,9 @@ static const struct setting settings[] = {
 	{ "max-polls-per-user", "PARLEY_MAX_POLLS_PER_USER", NULL,
 	  &config.max_polls_per_user, 0, 1000000,
 	  "long-polls one user may hold at once, per process (0: no limit)" },
+	{ "max-db-mib", "PARLEY_MAX_DB_MIB", NULL, &config.max_db_mib, 0,
+	  1L << 30, "largest database file, MiB; writes beyond answer 507"
+	  " (0: no limit)" },
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))

@@ -38,6 +38,7 @@ struct config {
 	                             * a poll's deadline */
 	long send_rate;             /* --send-rate: sends per user per minute */
 	long max_polls_per_user;    /* --max-polls-per-user: held at once */
+	long max_db_mib;            /* --max-db-mib: database size quota, 0: none */
 };
 
 extern struct config config;

@@ -22,6 +22,7 @@ static struct {
 	char path[4096];
 	bool synchronous_full;
 	int busy_timeout_ms;
+	long max_mib;              /* db_set_max_size(); 0: no quota */
 } setup;
 
 struct cached {
@@ -94,6 +95,20 @@ open_db(const char *path)
 	    " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
 	    setup.synchronous_full ? "FULL" : "NORMAL");
 	rc = sqlite3_exec(db, pragmas, NULL, NULL, NULL);
+	if (rc == SQLITE_OK && setup.max_mib > 0) {
+		/* The quota in pages of this file's page size. */
+		sqlite3_stmt *st = NULL;
+		long long pages = 0;
+		rc = sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &st, NULL);
+		if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+			pages = (long long)setup.max_mib * 1024 * 1024 /
+			    sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+		snprintf(pragmas, sizeof(pragmas),
+		    "PRAGMA max_page_count=%lld;", pages > 1 ? pages : 1);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(db, pragmas, NULL, NULL, NULL);
+	}
 	if (rc == SQLITE_OK)
 		rc = sqlite3_create_function(db, "iso", 1, SQLITE_UTF8 |
 		    SQLITE_DETERMINISTIC, NULL, sql_iso, NULL, NULL);
@@ -453,6 +468,12 @@ db_setup(const char *path, bool synchronous_full, int busy_timeout_ms)
 		if (migrate_one(++have) != 0)
 			return -1;
 	return 0;
+}
+
+void
+db_set_max_size(long mib)
+{
+	setup.max_mib = mib;
 }
 
 enum err

@@ -29,6 +29,12 @@
  * thread uses the database. Returns 0 or -1 after printing why. */
 int db_setup(const char *path, bool synchronous_full, int busy_timeout_ms);
 
+/* A quota: every connection opened after this call refuses to grow the
+ * database past mib MiB (SQLite's max_page_count; the -wal file is not
+ * counted); such writes fail with ERR_STORAGE_FULL while reads go on.
+ * 0: no limit (the default). */
+void db_set_max_size(long mib);
+
 /* Closes the calling thread's connection, if it has one. */
 void db_thread_close(void);
 

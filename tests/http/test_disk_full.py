@@ -3,7 +3,8 @@ test; skipped where mounting is refused). Sends with attachments fill it:
 writes then answer 507 storage_full with the JSON error; reads keep
 working; every message acknowledged before is there; and when space
 returns (the tmpfs is made larger with mount -o remount) writes succeed
-again, with no restart."""
+again, with no restart. And the same with an operator's quota
+(--max-db-mib) instead of a small disk."""
 import base64
 import os
 import subprocess
@@ -83,3 +84,40 @@ def test_disk_full(tmpfs, make_front, front_kind):
     out = subprocess.run(["sqlite3", c.front.db, "PRAGMA integrity_check"],
                          capture_output=True, text=True)
     assert out.stdout.strip() == "ok", out.stdout + out.stderr
+
+
+def test_database_quota(make_front, front_kind, tmp_path):
+    """--max-db-mib: the same story as a full disk, with no mount: writes
+    past the quota answer 507 storage_full, reads go on, nothing
+    acknowledged is lost, and a restart with a larger quota writes again."""
+    from conftest import stop_front
+    db = str(tmp_path / "quota.db")
+    c = make_front(front_kind, ["--max-db-mib", "1"], db=db)
+    a, at = c.register(nick="QuotaA")
+    b, bt = c.register(nick="QuotaB")
+    chat = c.post("/api/v1/chats", {"type": "direct", "user_id": b["id"]},
+                  token=at).j["id"]
+    blob = base64.b64encode(os.urandom(100 * 1024)).decode()
+    acked, full = [], None
+    for i in range(30):
+        r = c.post(f"/api/v1/chats/{chat}/messages",
+                   {"text": f"q{i}", "attachment": {
+                       "mime": "application/octet-stream", "data": blob}},
+                   token=at)
+        if r.status_code != 201:
+            full = r
+            break
+        acked.append(r.j["id"])
+    assert full is not None and acked
+    expect_error(full, 507, "storage_full")
+    assert os.path.getsize(db) <= 1024 * 1024
+    hist = c.get(f"/api/v1/chats/{chat}/messages?limit=500", token=bt).j
+    assert set(acked) <= {m["id"] for m in hist["messages"]}
+    stop_front(c.front)
+    c = make_front(front_kind, ["--max-db-mib", "64"], db=db)
+    r = c.post(f"/api/v1/chats/{chat}/messages", {"text": "more room",
+               "attachment": {"mime": "application/octet-stream",
+                              "data": blob}}, token=at)
+    assert r.status_code == 201, r.text
+    hist = c.get(f"/api/v1/chats/{chat}/messages?limit=500", token=bt).j
+    assert set(acked + [r.j["id"]]) <= {m["id"] for m in hist["messages"]}
