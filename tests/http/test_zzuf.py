@@ -135,8 +135,28 @@ def incomplete(raw):
     head, sep, body = raw.partition(b"\r\n\r\n")
     if not sep:
         return True
+    if re.search(rb"(?im)^transfer-encoding:[ \t]*chunked[ \t]*\r?$", head):
+        return chunked_incomplete(body)
     m = re.search(rb"(?im)^content-length:[ \t]*(\d+)[ \t]*\r?$", head)
     return bool(m) and int(m.group(1)) > len(body)
+
+
+def chunked_incomplete(body):
+    """True if the chunked body ends before its last chunk."""
+    pos = 0
+    while True:
+        end = body.find(b"\r\n", pos)
+        if end < 0:
+            return True
+        try:
+            size = int(body[pos:end].split(b";")[0], 16)
+        except ValueError:
+            return False  # a bad size: the server should refuse, not wait
+        if size == 0:
+            return body.find(b"\r\n", end + 2) < 0  # trailers end
+        if len(body) < end + 2 + size + 2:
+            return True
+        pos = end + 2 + size + 2
 
 
 def one(base, reqs, seed):
