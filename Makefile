@@ -8,6 +8,9 @@
 #   make deps       install the Debian packages parley needs
 #   make install    install under $(DESTDIR)$(PREFIX) (PREFIX=/usr/local)
 #   make uninstall  remove exactly what make install put there
+#   make fuzz       libFuzzer harnesses, FUZZ_SECONDS each (tests/fuzz/fuzz.mk)
+#   make soak       the long load run; make valgrind: HTTP tests under valgrind
+#                   (tests/reliability.mk)
 #   make clean
 
 VERSION  := 0.1.0
@@ -90,6 +93,7 @@ run: deps
 check: deps-test
 	@$(MAKE) --no-print-directory all unit
 	@$(MAKE) --no-print-directory SAN=1 all unit
+	@$(MAKE) --no-print-directory fuzz-build
 	/usr/bin/python3 tests/run.py
 
 bench: deps-bench
@@ -104,7 +108,7 @@ deps-bench:
 	@sh tests/deps.sh bench
 
 clean:
-	rm -rf build build-san tests/http/__pycache__ .pytest_cache
+	rm -rf build build-san build-fuzz tests/http/__pycache__ .pytest_cache
 
 # --- install ---
 #
@@ -158,3 +162,6 @@ uninstall:
 
 .PHONY: all unit deps deps-test deps-bench run check bench bench-quick clean \
     install uninstall
+
+include tests/fuzz/fuzz.mk
+include tests/reliability.mk

@@ -18,9 +18,26 @@
 #include "cors.h"
 #include "limits.h"
 #include "metrics.h"
+#include "peruser.h"
 #include "router.h"
 
 volatile int api_stopping;
+
+/* jansson allocates through json_alloc(), which notes a failure, so that
+ * a body that could not be parsed for want of memory is a 500, not a 400
+ * (jansson reports some of those as syntax errors). */
+void *(*api_json_malloc)(size_t) = malloc;
+static __thread bool json_alloc_failed;
+
+static void *
+json_alloc(size_t n)
+{
+	void *p = api_json_malloc(n);
+
+	if (p == NULL)
+		json_alloc_failed = true;
+	return p;
+}
 
 int
 api_init(const struct config *cfg)
@@ -32,10 +49,12 @@ api_init(const struct config *cfg)
 	/* jansson seeds its hash function on first use, racily: seed it
 	 * before any thread starts. */
 	json_object_seed(0);
+	json_set_alloc_funcs(json_alloc, free);
 	if (!auth_init()) {
 		fprintf(stderr, "parley: out of memory for argon2id\n");
 		return -1;
 	}
+	db_set_max_size(cfg->max_db_mib);
 	return db_setup(cfg->db_path, strcmp(cfg->synchronous, "FULL") == 0,
 	    (int)cfg->busy_timeout_ms);
 }
@@ -64,6 +83,9 @@ api_request_init(struct request *req)
 void
 api_request_free(struct request *req)
 {
+	if (req->poll_slot)
+		peruser_poll_release(req->user_id);
+	req->poll_slot = false;
 	free(req->param_buf);
 	json_decref(req->json);
 	req->param_buf = NULL;
@@ -160,8 +182,12 @@ parse_json_body(struct request *req, struct response *resp)
 		    "the body must be a JSON object");
 	/* Not JSON_DECODE_ANY (a bare value may hide a NUL after it); NULs
 	 * inside strings are refused since JSON_ALLOW_NUL is not given. */
+	json_alloc_failed = false;
 	req->json = json_loadb(req->body, req->body_len,
 	    JSON_REJECT_DUPLICATES, &jerr);
+	if (req->json == NULL && json_alloc_failed)
+		return reply_error(resp, req, ERR_INTERNAL, NULL,
+		    "out of memory");
 	if (req->json == NULL)
 		return reply_error(resp, req, ERR_INVALID_JSON, NULL,
 		    "the body is not valid JSON: %s (at byte %d)", jerr.text,
@@ -274,6 +300,10 @@ api_reject(struct request *req, struct response *resp, enum err e)
 	case ERR_METHOD_NOT_ALLOWED:
 		reply_error(resp, req, e, NULL, "%s is not allowed here",
 		    req->method);
+		break;
+	case ERR_INVALID_FIELD: /* parleyd: a transfer coding it refuses */
+		reply_error(resp, req, e, "Transfer-Encoding", "only"
+		    " Transfer-Encoding: chunked, without Content-Length");
 		break;
 	default:
 		reply_error(resp, req, e, NULL, "the request was refused");

@@ -56,6 +56,10 @@ void api_housekeeping_once(bool prune);
  * (with what it has) instead of waiting on. */
 extern volatile int api_stopping;
 
+/* The allocator behind jansson (malloc); tests/unit/test_chaos.c makes
+ * it fail. Set it before api_init(). */
+extern void *(*api_json_malloc)(size_t);
+
 /* The largest body a front may read, in bytes (--max-body). */
 size_t api_max_body(void);
 

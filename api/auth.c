@@ -89,6 +89,7 @@ session_issue(int64_t user, enum err *e)
 	char token[48], expires[32];
 	unsigned char hash[32];
 	int64_t now = now_ms(), until, session;
+	json_t *j;
 
 	until = now + (int64_t)config.session_ttl * 1000;
 	secret_new(token);
@@ -97,8 +98,11 @@ session_issue(int64_t user, enum err *e)
 	if (*e != ERR_OK)
 		return NULL;
 	time_format(until, expires);
-	return json_pack("{s:s, s:I, s:s}", "token", token, "user_id",
+	j = json_pack("{s:s, s:I, s:s}", "token", token, "user_id",
 	    (json_int_t)user, "expires_at", expires);
+	if (j == NULL)
+		*e = ERR_INTERNAL; /* out of memory */
+	return j;
 }
 
 /* The token of req, or NULL when it sent none. */

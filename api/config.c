@@ -35,6 +35,8 @@ struct config config = {
 	.retention_days = 7,
 	.presence_grace = 10,
 	.metrics = "loopback",
+	.send_rate = DEFAULT_SEND_RATE,
+	.max_polls_per_user = DEFAULT_MAX_POLLS_PER_USER,
 };
 
 struct setting {
@@ -98,6 +100,15 @@ static const struct setting settings[] = {
 	  "seconds a user stays online after its poll's timeout" },
 	{ "metrics", "PARLEY_METRICS", &config.metrics, NULL, 0, 0,
 	  "who may read GET /api/v1/metrics: off, loopback or on" },
+	{ "send-rate", "PARLEY_SEND_RATE", NULL, &config.send_rate, 0,
+	  1000000, "messages one user may send per minute, per process"
+	  " (0: no limit)" },
+	{ "max-polls-per-user", "PARLEY_MAX_POLLS_PER_USER", NULL,
+	  &config.max_polls_per_user, 0, 1000000,
+	  "long-polls one user may hold at once, per process (0: no limit)" },
+	{ "max-db-mib", "PARLEY_MAX_DB_MIB", NULL, &config.max_db_mib, 0,
+	  1L << 30, "largest database file, MiB; writes beyond answer 507"
+	  " (0: no limit)" },
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))

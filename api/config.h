@@ -37,6 +37,9 @@ struct config {
 	long presence_grace;        /* --presence-grace: seconds online after
 	                             * a poll's deadline */
 	const char *metrics;        /* --metrics: off, loopback or on */
+	long send_rate;             /* --send-rate: sends per user per minute */
+	long max_polls_per_user;    /* --max-polls-per-user: held at once */
+	long max_db_mib;            /* --max-db-mib: database size quota, 0: none */
 };
 
 extern struct config config;

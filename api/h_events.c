@@ -16,6 +16,7 @@
 #include "handlers.h"
 #include "limits.h"
 #include "metrics.h"
+#include "peruser.h"
 #include "text.h"
 
 #define EVENTS_DEFAULT_LIMIT 100
@@ -77,6 +78,10 @@ h_events(struct request *req, struct response *resp)
 	}
 
 	db_events_bounds(&last, &floor);
+	if (last < 0) { /* not "your cursor expired": the database failed */
+		reply_db_error(resp, req, ERR_INTERNAL, 0);
+		return;
+	}
 	if (!has_after) {
 		reply_events(resp, json_array(), last);
 		return;
@@ -101,6 +106,17 @@ h_events(struct request *req, struct response *resp)
 		return;
 	}
 	json_decref(events);
+	if (!req->poll_slot) {
+		if (!peruser_poll_take(req->user_id, config.max_polls_per_user)) {
+			response_header(resp, "Retry-After", "%d",
+			    DEFAULT_POLL_TIMEOUT_S);
+			reply_error(resp, req, ERR_RATE_LIMITED, NULL, "you hold"
+			    " %ld polls already: poll from one place per device",
+			    config.max_polls_per_user);
+			return;
+		}
+		req->poll_slot = true;
+	}
 	resp->wait = true;
 	resp->wait_user = req->user_id;
 	resp->wait_seq = seq;

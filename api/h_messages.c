@@ -13,6 +13,7 @@
 #include "fields.h"
 #include "handlers.h"
 #include "limits.h"
+#include "peruser.h"
 
 #define CLIENT_MSG_ID_MAX 64
 #define MIME_MAX 127
@@ -107,9 +108,19 @@ send_into(struct request *req, struct response *resp, int64_t chat)
 	json_t *msg;
 	bool created;
 	enum err e;
+	int retry;
 
 	if (read_message(req, resp, &m, &bytes) != ERR_OK)
 		return;
+	if (!peruser_send_ok(req->user_id, config.send_rate, now_ms(),
+	    &retry)) {
+		free(bytes);
+		response_header(resp, "Retry-After", "%d", retry);
+		reply_error(resp, req, ERR_RATE_LIMITED, NULL, "more than %ld"
+		    " messages a minute; try again in %d s", config.send_rate,
+		    retry);
+		return;
+	}
 	m.chat = chat;
 	m.sender = req->user_id;
 	msg = db_message_send(&m, now_ms(), &created, &e);

@@ -67,7 +67,11 @@ h_me_patch(struct request *req, struct response *resp)
 	enum err e;
 	size_t i;
 
-	if (set == NULL || field_only(req, resp, req->json, known) != ERR_OK)
+	if (set == NULL) {
+		reply_error(resp, req, ERR_INTERNAL, NULL, "out of memory");
+		goto out;
+	}
+	if (field_only(req, resp, req->json, known) != ERR_OK)
 		goto out;
 	for (i = 0; i < sizeof(profile_fields) / sizeof(profile_fields[0]); i++) {
 		const char *name = profile_fields[i].name;
@@ -83,14 +87,21 @@ h_me_patch(struct request *req, struct response *resp)
 			    "email is not an e-mail address");
 			goto out;
 		}
-		json_object_set_new(set, name, v ? json_string(v) : json_null());
+		if (json_object_set_new(set, name, v ? json_string(v) :
+		    json_null()) != 0) {
+			reply_error(resp, req, ERR_INTERNAL, NULL, "out of memory");
+			goto out;
+		}
 	}
 	if (json_object_get(req->json, "phone") != NULL) {
 		if (field_phone(req, resp, req->json, "phone", FIELD_NULLABLE,
 		    phone) != ERR_OK)
 			goto out;
-		json_object_set_new(set, "phone",
-		    phone[0] ? json_string(phone) : json_null());
+		if (json_object_set_new(set, "phone",
+		    phone[0] ? json_string(phone) : json_null()) != 0) {
+			reply_error(resp, req, ERR_INTERNAL, NULL, "out of memory");
+			goto out;
+		}
 	}
 	e = db_user_update(req->user_id, set, now_ms());
 	if (e == ERR_PHONE_TAKEN) {

@@ -99,6 +99,13 @@
 #define PWHASH_MEMLIMIT_MIN_MIB     19
 #define PWHASH_OPSLIMIT_MIN         2
 
+/* Sends per user per minute (a token bucket: a minute's worth may come
+ * at once), and long-polls one user may hold at once: far above what a
+ * person or a few devices need, low enough that one token cannot take a
+ * process's threads or fill its disk by itself. Per process. */
+#define DEFAULT_SEND_RATE           600
+#define DEFAULT_MAX_POLLS_PER_USER  10
+
 /* How long a writer waits for SQLite's write lock before the request is
  * answered 503 with Retry-After. */
 #define DEFAULT_BUSY_TIMEOUT_MS     5000

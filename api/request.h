@@ -57,6 +57,8 @@ struct request {
 	                            * call (CLOCK_REALTIME, ms) */
 	bool held;                 /* its last call answered WAIT (counted in
 	                            * parley_polls_held) */
+	bool poll_slot;            /* holds one of its user's poll places
+	                            * (peruser.h) until api_request_free() */
 };
 
 /* A response header; name and value point into the response's hbuf. */

@@ -65,8 +65,23 @@ set_body(struct response *resp, int status, const char *type, char *body,
 void
 reply_json(struct response *resp, int status, json_t *j)
 {
-	char *s = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+	char *s = NULL;
+	size_t n = 0;
 
+	/* json_dumpb() into a buffer of the measured size, not json_dumps():
+	 * jansson 2.14's json_dumps() ignores a failed allocation while it
+	 * writes an object's key and returns broken JSON ("{"a":1,":2}");
+	 * writing into a buffer allocates nothing but its loop check, whose
+	 * failures it reports (found by tests/unit/test_chaos.c). */
+	if (j != NULL && (n = json_dumpb(j, NULL, 0, JSON_COMPACT)) > 0 &&
+	    (s = malloc(n + 1)) != NULL) {
+		if (json_dumpb(j, s, n, JSON_COMPACT) != n) {
+			free(s);
+			s = NULL;
+		} else {
+			s[n] = '\0';
+		}
+	}
 	json_decref(j);
 	if (s == NULL) {
 		/* Out of memory: the one body that needs no allocation. */
@@ -78,7 +93,7 @@ reply_json(struct response *resp, int status, json_t *j)
 		set_body(resp, 500, JSON_TYPE, copy, copy ? sizeof(oom) - 1 : 0);
 		return;
 	}
-	set_body(resp, status, JSON_TYPE, s, strlen(s));
+	set_body(resp, status, JSON_TYPE, s, n);
 }
 
 void
@@ -110,6 +125,10 @@ reply_error_v(struct response *resp, const struct request *req, enum err e,
 	char message[512];
 	json_t *err;
 
+	/* Defensive: an error reply for no error (a caller that lost its
+	 * error code, e.g. to an allocation) must not look like success. */
+	if (e == ERR_OK || e >= ERR__COUNT)
+		e = ERR_INTERNAL;
 	vsnprintf(message, sizeof(message), fmt, ap);
 	err = json_pack("{s:s, s:s}", "code", err_code(e), "message", message);
 	if (err == NULL) {

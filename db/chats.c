@@ -190,8 +190,7 @@ db_chat_direct(int64_t me, int64_t other, int64_t now_ms, int64_t *chat,
 	*created = true;
 	return tx_commit();
 err:
-	tx_rollback();
-	return e;
+	return tx_fail(e);
 }
 
 enum err
@@ -232,8 +231,7 @@ db_chat_create(int64_t me, const char *type, const char *title,
 		goto err;
 	return tx_commit();
 err:
-	tx_rollback();
-	return e;
+	return tx_fail(e);
 }
 
 json_t *
@@ -329,8 +327,7 @@ db_chat_join(int64_t actor, int64_t chat, int64_t user, int64_t now_ms,
 	*added = true;
 	return tx_commit();
 err:
-	tx_rollback();
-	return e;
+	return tx_fail(e);
 }
 
 enum err
@@ -370,8 +367,7 @@ db_chat_leave(int64_t actor, int64_t chat, int64_t user, int64_t now_ms)
 		goto err;
 	return tx_commit();
 err:
-	tx_rollback();
-	return e;
+	return tx_fail(e);
 }
 
 enum err
@@ -407,8 +403,7 @@ db_chat_read(int64_t user, int64_t chat, int64_t message, int64_t now_ms)
 		goto err;
 	return tx_commit();
 err:
-	tx_rollback();
-	return e;
+	return tx_fail(e);
 }
 
 enum err
@@ -424,9 +419,7 @@ db_chat_typing(int64_t user, int64_t chat, int64_t now_ms)
 		return e;
 	chat_user_data(data, sizeof(data), chat, user);
 	e = emit_to_members(chat, "typing", 0, data, user, now_ms);
-	if (e != ERR_OK) {
-		tx_rollback();
-		return e;
-	}
+	if (e != ERR_OK)
+		return tx_fail(e);
 	return tx_commit();
 }

@@ -22,6 +22,7 @@ static struct {
 	char path[4096];
 	bool synchronous_full;
 	int busy_timeout_ms;
+	long max_mib;              /* db_set_max_size(); 0: no quota */
 } setup;
 
 struct cached {
@@ -31,6 +32,10 @@ struct cached {
 
 static __thread sqlite3 *thread_db;
 static __thread struct cached *thread_cache;
+/* A failed step in exists() or query_int64(), whose callers cannot tell a
+ * failure from "no row": it fails the transaction around it at commit, so
+ * that nothing decided on a failed read is ever committed. */
+static __thread enum err step_err;
 
 enum err
 map_rc(int rc, const char *what)
@@ -90,6 +95,20 @@ open_db(const char *path)
 	    " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
 	    setup.synchronous_full ? "FULL" : "NORMAL");
 	rc = sqlite3_exec(db, pragmas, NULL, NULL, NULL);
+	if (rc == SQLITE_OK && setup.max_mib > 0) {
+		/* The quota in pages of this file's page size. */
+		sqlite3_stmt *st = NULL;
+		long long pages = 0;
+		rc = sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &st, NULL);
+		if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+			pages = (long long)setup.max_mib * 1024 * 1024 /
+			    sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+		snprintf(pragmas, sizeof(pragmas),
+		    "PRAGMA max_page_count=%lld;", pages > 1 ? pages : 1);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(db, pragmas, NULL, NULL, NULL);
+	}
 	if (rc == SQLITE_OK)
 		rc = sqlite3_create_function(db, "iso", 1, SQLITE_UTF8 |
 		    SQLITE_DETERMINISTIC, NULL, sql_iso, NULL, NULL);
@@ -261,9 +280,16 @@ exists(sqlite3_stmt *st)
 {
 	bool found;
 
-	if (st == NULL)
+	int rc;
+
+	if (st == NULL) {
+		step_err = ERR_INTERNAL;
 		return false;
-	found = sqlite3_step(st) == SQLITE_ROW;
+	}
+	rc = sqlite3_step(st);
+	found = rc == SQLITE_ROW;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		step_err = map_rc(rc, "exists");
 	sqlite3_reset(st);
 	return found;
 }
@@ -272,12 +298,17 @@ int64_t
 query_int64(sqlite3_stmt *st, int64_t dflt)
 {
 	int64_t v = dflt;
+	int rc;
 
-	if (st == NULL)
+	if (st == NULL) {
+		step_err = ERR_INTERNAL;
 		return dflt;
-	if (sqlite3_step(st) == SQLITE_ROW &&
-	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
 		v = sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		step_err = map_rc(rc, "query");
 	sqlite3_reset(st);
 	return v;
 }
@@ -296,9 +327,15 @@ static __thread size_t batch_pending_mark;
 enum err
 tx_begin(void)
 {
+	step_err = ERR_OK;
 	if (in_batch) {
 		batch_pending_mark = pending_count();
 		return exec_stmt(stmt("SAVEPOINT job", ""));
+	}
+	if (thread_db != NULL && !sqlite3_get_autocommit(thread_db)) {
+		/* Defensive: an earlier failure left a transaction open. */
+		fprintf(stderr, "db: rolling back a transaction left open\n");
+		tx_rollback();
 	}
 	return exec_stmt(stmt("BEGIN IMMEDIATE", ""));
 }
@@ -306,26 +343,39 @@ tx_begin(void)
 enum err
 tx_commit(void)
 {
-	enum err e;
+	enum err e = step_err;
 
-	if (in_batch) {
-		e = exec_stmt(stmt("RELEASE job", ""));
-		if (e != ERR_OK)
-			tx_rollback();
-		return e;
-	}
-	e = exec_stmt(stmt("COMMIT", ""));
 	if (e != ERR_OK) {
+		step_err = ERR_OK;
 		tx_rollback();
 		return e;
 	}
+	if (in_batch) {
+		e = exec_stmt(stmt("RELEASE job", ""));
+		return e != ERR_OK ? tx_fail(e) : ERR_OK;
+	}
+	e = exec_stmt(stmt("COMMIT", ""));
+	if (e != ERR_OK)
+		return tx_fail(e);
 	ring_pending();
 	return ERR_OK;
+}
+
+enum err
+tx_fail(enum err e)
+{
+	if (step_err != ERR_OK)
+		e = step_err;
+	step_err = ERR_OK;
+	tx_rollback();
+	return e;
 }
 
 void
 tx_rollback(void)
 {
+	int i;
+
 	if (in_batch) {
 		pending_truncate(batch_pending_mark);
 		if (thread_db != NULL && !sqlite3_get_autocommit(thread_db))
@@ -334,15 +384,22 @@ tx_rollback(void)
 		return;
 	}
 	forget_pending();
-	if (thread_db != NULL && !sqlite3_get_autocommit(thread_db))
+	/* ROLLBACK itself allocates and may fail: try again, and tx_begin()
+	 * ends a transaction still left open (tests/unit/test_chaos.c). */
+	for (i = 0; i < 3 && thread_db != NULL &&
+	    !sqlite3_get_autocommit(thread_db); i++)
 		sqlite3_exec(thread_db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 enum err
 batch_begin(void)
 {
-	enum err e = exec_stmt(stmt("BEGIN IMMEDIATE", ""));
+	enum err e;
 
+	step_err = ERR_OK;
+	if (thread_db != NULL && !sqlite3_get_autocommit(thread_db))
+		tx_rollback(); /* defensive, as in tx_begin() */
+	e = exec_stmt(stmt("BEGIN IMMEDIATE", ""));
 	in_batch = e == ERR_OK;
 	return e;
 }
@@ -350,6 +407,8 @@ batch_begin(void)
 enum err
 batch_commit(void)
 {
+	/* Each job committed or rolled back its own reads' failures. */
+	step_err = ERR_OK;
 	in_batch = false;
 	return tx_commit();
 }
@@ -456,6 +515,12 @@ db_setup(const char *path, bool synchronous_full, int busy_timeout_ms)
 		if (migrate_one(++have) != 0)
 			return -1;
 	return 0;
+}
+
+void
+db_set_max_size(long mib)
+{
+	setup.max_mib = mib;
 }
 
 enum err

@@ -29,6 +29,12 @@
  * thread uses the database. Returns 0 or -1 after printing why. */
 int db_setup(const char *path, bool synchronous_full, int busy_timeout_ms);
 
+/* A quota: every connection opened after this call refuses to grow the
+ * database past mib MiB (SQLite's max_page_count; the -wal file is not
+ * counted); such writes fail with ERR_STORAGE_FULL while reads go on.
+ * 0: no limit (the default). */
+void db_set_max_size(long mib);
+
 /* Closes the calling thread's connection, if it has one. */
 void db_thread_close(void);
 
@@ -333,7 +339,8 @@ enum err db_attachment_get(int64_t user, int64_t id, char **data,
 /* --- events (events.c) --- */
 
 
-/* The largest event id ever issued, and the largest removed by retention. */
+/* The largest event id ever issued, and the largest removed by retention;
+ * *last_issued is -1 when the database could not be read. */
 void db_events_bounds(int64_t *last_issued, int64_t *pruned_upto);
 
 /* user's events after the cursor, at most limit, as API event objects;

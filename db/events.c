@@ -194,13 +194,34 @@ emit_user_updated(int64_t user, int64_t now_ms)
 	return e;
 }
 
+/* The integer of the one-row query st: dflt when it has no row, -1 when
+ * it fails. */
+static int64_t
+bound(sqlite3_stmt *st, int64_t dflt)
+{
+	int64_t v = dflt;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_DONE)
+		v = -1;
+	sqlite3_reset(st);
+	return v;
+}
+
 void
 db_events_bounds(int64_t *last_issued, int64_t *pruned_upto)
 {
-	*last_issued = query_int64(stmt("SELECT seq FROM sqlite_sequence"
+	*last_issued = bound(stmt("SELECT seq FROM sqlite_sequence"
 	    " WHERE name='events'", ""), 0);
-	*pruned_upto = query_int64(stmt("SELECT value FROM meta"
+	*pruned_upto = bound(stmt("SELECT value FROM meta"
 	    " WHERE key='events_pruned_upto'", ""), 0);
+	if (*pruned_upto < 0)
+		*last_issued = -1;
 }
 
 json_t *
@@ -314,8 +335,7 @@ ack_tx(int64_t user, int64_t upto, int64_t now_ms)
 		goto err;
 	return tx_commit();
 err:
-	tx_rollback();
-	return e;
+	return tx_fail(e);
 }
 
 /* Events a cursor may run ahead of the stored acknowledgement before the
@@ -393,10 +413,8 @@ presence_tx(int64_t user, int64_t until_ms, int64_t now_ms)
 		presence_data(user, true, now_ms, data, sizeof(data));
 		e = emit_to_watchers(user, "presence", data, false, now_ms);
 	}
-	if (e != ERR_OK) {
-		tx_rollback();
-		return e;
-	}
+	if (e != ERR_OK)
+		return tx_fail(e);
 	return tx_commit();
 }
 
@@ -469,10 +487,8 @@ db_presence_sweep(int64_t now_ms)
 			e = emit_to_watchers(users[i], "presence", data, false,
 			    now_ms);
 	}
-	if (e != ERR_OK) {
-		tx_rollback();
-		return e;
-	}
+	if (e != ERR_OK)
+		return tx_fail(e);
 	return tx_commit();
 }
 
@@ -504,9 +520,7 @@ db_prune(int64_t events_before_ms, int64_t typing_before_ms, int64_t now_ms)
 	if (e == ERR_OK) /* no window is longer than a day */
 		e = exec_stmt(stmt("DELETE FROM rate_limits WHERE window_start<?",
 		    "i", now_ms - 86400000));
-	if (e != ERR_OK) {
-		tx_rollback();
-		return e;
-	}
+	if (e != ERR_OK)
+		return tx_fail(e);
 	return tx_commit();
 }

@@ -32,6 +32,9 @@ enum err map_rc(int rc, const char *what);
 enum err tx_begin(void);
 enum err tx_commit(void);
 void tx_rollback(void);
+/* Rolls back and returns e, or the error of a failed exists() or
+ * query_int64() of the transaction (what really went wrong). */
+enum err tx_fail(enum err e);
 
 /* The group committer's own transaction around a batch of jobs (commit.c):
  * between them, tx_begin() and friends work on savepoints. batch_commit()
@@ -151,7 +154,9 @@ struct chat_role {
 enum err chat_check(int64_t user, int64_t chat, enum chat_need need,
     struct chat_role *r);
 
-/* True if the query st (already bound) returns a row; resets st. */
+/* True if the query st (already bound) returns a row; resets st. A failed
+ * step is false here, and makes the transaction around it fail at
+ * tx_commit() (so does a failed query_int64()). */
 bool exists(sqlite3_stmt *st);
 
 /* The first column of the first row of st as an integer (dflt when no

@@ -309,8 +309,7 @@ db_message_delete(int64_t user, int64_t id, int64_t now_ms)
 		goto err;
 	return tx_commit();
 err:
-	tx_rollback();
-	return e;
+	return tx_fail(e);
 }
 
 enum err

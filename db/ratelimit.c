@@ -64,10 +64,8 @@ db_rate_hit(const char *key, int max, int window_s, int64_t now_ms,
 		e = exec_stmt(stmt("INSERT OR REPLACE INTO rate_limits"
 		    " (key, window_start, count) VALUES (?,?,?)", "tii", key,
 		    start, count + 1));
-	if (e != ERR_OK) {
-		tx_rollback();
-		return e;
-	}
+	if (e != ERR_OK)
+		return tx_fail(e);
 	if (count + 1 > max)
 		*retry_after_s = retry_after(start, window_s, now_ms);
 	return tx_commit();

@@ -1,6 +1,7 @@
 /*
  * sessions.c: sign-in sessions. Only the hash of a token is stored.
  */
+#include "bell.h"
 #include "internal.h"
 
 enum err
@@ -56,5 +57,21 @@ db_session_extend(int64_t session, int64_t expires_ms)
 enum err
 db_session_delete(int64_t session)
 {
-	return exec_stmt(stmt("DELETE FROM sessions WHERE id=?", "i", session));
+	sqlite3_stmt *st = stmt("DELETE FROM sessions WHERE id=?"
+	    " RETURNING user_id", "i", session);
+	int64_t user = 0;
+	int rc;
+
+	if (st == NULL)
+		return ERR_INTERNAL;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		user = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return map_rc(rc, "session delete");
+	/* The user's held polls wake, check their token again and end
+	 * with 401 at once (tests/http/test_security.py). */
+	if (user != 0)
+		bell_ring(&user, 1);
+	return ERR_OK;
 }

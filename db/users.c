@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bell.h"
 #include "internal.h"
 
 static bool
@@ -40,8 +41,7 @@ db_user_create(const struct user_new *u, int64_t now_ms, int64_t *id)
 	*id = sqlite3_last_insert_rowid(conn());
 	return tx_commit();
 err:
-	tx_rollback();
-	return e;
+	return tx_fail(e);
 }
 
 /* Turns the raw columns of a user row into the API's User: online as a
@@ -224,8 +224,7 @@ db_user_update(int64_t id, const json_t *set, int64_t now_ms)
 		goto err;
 	return tx_commit();
 err:
-	tx_rollback();
-	return e;
+	return tx_fail(e);
 }
 
 int64_t
@@ -249,9 +248,9 @@ db_user_set_password(int64_t id, const char *hash, int64_t keep)
 	if (e == ERR_OK)
 		e = exec_stmt(stmt("DELETE FROM sessions WHERE user_id=? AND id<>?",
 		    "ii", id, keep));
-	if (e != ERR_OK) {
-		tx_rollback();
-		return e;
-	}
-	return tx_commit();
+	if (e != ERR_OK)
+		return tx_fail(e);
+	if ((e = tx_commit()) == ERR_OK)
+		bell_ring(&id, 1); /* held polls end with 401 at once */
+	return e;
 }

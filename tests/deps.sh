@@ -10,7 +10,7 @@ build="gcc make pkg-config libfcgi-dev libmicrohttpd-dev libjansson-dev
 libsqlite3-dev libsodium-dev"
 test="$build libcmocka-dev nginx-light python3 python3-pytest python3-requests
 curl sqlite3 jq chromium fonts-dejavu-core apache2 libapache2-mod-fcgid mandoc
-systemd"
+systemd clang libclang-rt-14-dev valgrind zzuf"
 bench="$test gnuplot-nox"
 want=$build
 [ "${1:-}" = test ] && want=$test

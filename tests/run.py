@@ -9,6 +9,9 @@ Suites, each against the plain build and the ASan+UBSan build:
   browser  node --test tests/browser: the browser client (www/) in headless
            chromium, against parleyd and against nginx + parley.fcgi
            (the plain build only: it tests the client, not the C)
+  fuzz     each libFuzzer harness of build-fuzz/ (make fuzz-build) over its
+           seeds and FUZZ_SMOKE_SECONDS (4) of fuzzing; once, not per build;
+           skipped (counted as nothing) when clang built no harness
 
 Usage: tests/run.py [SUITE...]   (default: all; e.g. "http" or "unit")
 Environment: PARLEY_SUITES_BUILDS="build build-san" picks the builds.
@@ -112,7 +115,59 @@ def run_browser(build):
     return np, nf
 
 
-SUITES = {"unit": run_unit, "http": run_http, "browser": run_browser}
+def run_fuzz(build):
+    """Smoke run of each fuzz harness: its seeds, then a few seconds of
+    fuzzing from them into a scratch corpus. Runs once (for the first
+    build), since the harnesses have their own sanitizer build."""
+    import shutil
+    import tempfile
+    if build != os.environ.get("PARLEY_SUITES_BUILDS", "build").split()[0]:
+        return 0, 0
+    fdir = os.path.join(ROOT, "build-fuzz")
+    progs = sorted(p for p in os.listdir(fdir) if p.startswith("fuzz_")
+                   and os.access(os.path.join(fdir, p), os.X_OK)) \
+        if os.path.isdir(fdir) else []
+    if not progs:
+        print("fuzz: no harnesses in build-fuzz/ (make fuzz-build): skipped")
+        return 0, 0
+    os.makedirs(OUT, exist_ok=True)
+    secs = os.environ.get("FUZZ_SMOKE_SECONDS", "4")
+    passed = failed = 0
+    for prog in progs:
+        name = prog[len("fuzz_"):]
+        corpus = tempfile.mkdtemp(prefix="parley-fuzz-")
+        log = os.path.join(OUT, f"fuzz-smoke-{name}.log")
+        try:
+            with open(log, "w") as f:
+                proc = subprocess.run(
+                    [os.path.join(fdir, prog), f"-max_total_time={secs}",
+                     "-print_final_stats=1", "-rss_limit_mb=2048",
+                     "-timeout=10", f"-artifact_prefix={OUT}/",
+                     corpus, os.path.join(ROOT, "tests", "fuzz", "seeds",
+                                          name)],
+                    cwd=ROOT, stdout=f, stderr=subprocess.STDOUT,
+                    timeout=int(secs) + 120)
+            rc = proc.returncode
+        except subprocess.TimeoutExpired:
+            rc = -1
+        finally:
+            shutil.rmtree(corpus, ignore_errors=True)
+        with open(log, errors="replace") as f:
+            text = f.read()
+        m = re.search(r"stat::number_of_executed_units: (\d+)", text)
+        runs = m.group(1) if m else "?"
+        if rc == 0:
+            passed += 1
+        else:
+            failed += 1
+            sys.stdout.write(text[-3000:])
+        print(f"fuzz {prog}: {runs} runs, {'ok' if rc == 0 else 'FAILED'}"
+              f" (log {log})")
+    return passed, failed
+
+
+SUITES = {"unit": run_unit, "http": run_http, "browser": run_browser,
+          "fuzz": run_fuzz}
 
 
 def main():

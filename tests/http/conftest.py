@@ -15,7 +15,9 @@ a non-zero exit, or a sanitizer report ("ERROR: AddressSanitizer",
 stderr of every process is kept in tests/out/ (BUILD-LABEL.log).
 
 Environment: PARLEY_BUILD, the directory of the binaries (build/ by
-default; tests/run.py sets it to build/ and to build-san/).
+default; tests/run.py sets it to build/ and to build-san/); PARLEY_WRAP, a
+command line put before parleyd and parley.fcgi (make valgrind sets it to
+valgrind with --error-exitcode, so that a report is a bad exit status).
 """
 import itertools
 import json
@@ -50,13 +52,14 @@ SANITIZER_MARKS = ("ERROR: AddressSanitizer", "runtime error:", "LeakSanitizer")
 NGINX_BAD = re.compile(r"\[(emerg|alert|crit)\]")
 TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 STARTUP_S = 30
+WRAP = os.environ.get("PARLEY_WRAP", "").split()
 STOP_S = 20
 
 # The flags of the general fronts: room for the whole suite's registrations
-# and failed sign-ins from one address (the rate limits have their own tests
-# on fronts of their own).
+# and failed sign-ins from one address, and for tests that hold many polls
+# of one user (the rate limits have their own tests on fronts of their own).
 GENERAL_FLAGS = ["--register-max", "100000", "--login-max-failures", "1000",
-                 "--welcome", WELCOME]
+                 "--max-polls-per-user", "1000", "--welcome", WELCOME]
 
 # The API's error codes and their statuses (API.md).
 ERROR_STATUS = {
@@ -246,7 +249,7 @@ def start_front(kind, tmp, flags=(), db=None, label=None):
 
 
 def _start_parleyd(front, flags):
-    p = Proc(front.label, [binary("parleyd"), "--db", front.db, "--listen",
+    p = Proc(front.label, WRAP + [binary("parleyd"), "--db", front.db, "--listen",
                            "127.0.0.1:0", "--www", WWW] + flags)
     front.procs.append(p)
     found = {}
@@ -264,7 +267,7 @@ def _start_parleyd(front, flags):
 
 def _start_fcgi(front, flags):
     sock = os.path.join(front.tmp, "fcgi.sock")
-    fcgi = Proc(front.label, [binary("parley.fcgi"), "--db", front.db,
+    fcgi = Proc(front.label, WRAP + [binary("parley.fcgi"), "--db", front.db,
                               "--listen", "unix:" + sock, "--threads", "8"]
                 + flags)
     front.procs.append(fcgi)
