@@ -103,9 +103,11 @@ group_commit(void (*fn)(void *arg), void *arg)
 	struct job j = { .fn = fn, .arg = arg };
 	enum err e;
 
-	pthread_once(&start_once, start_committer);
-	if (!started) {
-		/* Defensive: run it alone, as a batch of one. */
+	/* An in-memory database exists only on the caller's connection: the
+	 * committer could not see it. Run the job here, as a batch of one. */
+	if (!db_private())
+		pthread_once(&start_once, start_committer);
+	if (!started || db_private()) {
 		if ((e = batch_begin()) != ERR_OK)
 			return e;
 		fn(arg);

@@ -37,6 +37,17 @@ static __thread struct cached *thread_cache;
  * that nothing decided on a failed read is ever committed. */
 static __thread enum err step_err;
 
+/* The error of the last statement that failed on this thread: what ended
+ * a batch's transaction when SQLite rolled it back by itself. */
+static __thread enum err last_failure;
+
+static enum err
+failed(enum err e)
+{
+	last_failure = e;
+	return e;
+}
+
 enum err
 map_rc(int rc, const char *what)
 {
@@ -47,15 +58,15 @@ map_rc(int rc, const char *what)
 		return ERR_OK;
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
-		return ERR_UNAVAILABLE;
+		return failed(ERR_UNAVAILABLE);
 	case SQLITE_FULL:
-		return ERR_STORAGE_FULL;
+		return failed(ERR_STORAGE_FULL);
 	case SQLITE_CONSTRAINT:
-		return ERR_ALREADY_EXISTS;
+		return failed(ERR_ALREADY_EXISTS);
 	default:
 		fprintf(stderr, "db: %s: %s (%d)\n", what,
 		    thread_db ? sqlite3_errmsg(thread_db) : sqlite3_errstr(rc), rc);
-		return ERR_INTERNAL;
+		return failed(ERR_INTERNAL);
 	}
 }
 
@@ -324,11 +335,23 @@ query_int64(sqlite3_stmt *st, int64_t dflt)
 static __thread bool in_batch;
 static __thread size_t batch_pending_mark;
 
+/* True inside a batch whose transaction SQLite has rolled back. */
+static bool
+batch_gone(void)
+{
+	return thread_db != NULL && sqlite3_get_autocommit(thread_db);
+}
+
 enum err
 tx_begin(void)
 {
 	step_err = ERR_OK;
 	if (in_batch) {
+		/* SQLite ended the batch's transaction after a failure (a full
+		 * disk, say): a SAVEPOINT now would open a new one outside the
+		 * batch. Every job left fails like the one that ended it. */
+		if (batch_gone())
+			return last_failure != ERR_OK ? last_failure : ERR_INTERNAL;
 		batch_pending_mark = pending_count();
 		return exec_stmt(stmt("SAVEPOINT job", ""));
 	}
@@ -391,12 +414,21 @@ tx_rollback(void)
 		sqlite3_exec(thread_db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+bool
+db_private(void)
+{
+	/* ":memory:" and "" (a temporary file) are private to a connection. */
+	return setup.path[0] == '\0' || strcmp(setup.path, ":memory:") == 0 ||
+	    strncmp(setup.path, "file::memory:", 13) == 0;
+}
+
 enum err
 batch_begin(void)
 {
 	enum err e;
 
 	step_err = ERR_OK;
+	last_failure = ERR_OK;
 	if (thread_db != NULL && !sqlite3_get_autocommit(thread_db))
 		tx_rollback(); /* defensive, as in tx_begin() */
 	e = exec_stmt(stmt("BEGIN IMMEDIATE", ""));
@@ -409,6 +441,12 @@ batch_commit(void)
 {
 	/* Each job committed or rolled back its own reads' failures. */
 	step_err = ERR_OK;
+	if (batch_gone()) {
+		/* Rolled back by SQLite: nothing of the batch was kept. */
+		in_batch = false;
+		forget_pending();
+		return last_failure != ERR_OK ? last_failure : ERR_INTERNAL;
+	}
 	in_batch = false;
 	return tx_commit();
 }

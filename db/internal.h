@@ -42,6 +42,10 @@ enum err tx_fail(enum err e);
 enum err batch_begin(void);
 enum err batch_commit(void);
 
+/* True when the database is private to each connection (":memory:", ""):
+ * then no other thread may write it for the caller. */
+bool db_private(void);
+
 /* Runs fn(arg) inside the next batch of the process's group committer and
  * returns once that batch committed: ERR_OK, or the batch's error (then
  * nothing fn did was kept). fn does its writes with tx_begin()/tx_commit()

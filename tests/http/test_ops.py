@@ -56,7 +56,7 @@ def test_backup_under_write_load(tmp_path, make_front):
         s.execute("CREATE TABLE ballast (b BLOB)")
         s.executemany("INSERT INTO ballast VALUES (zeroblob(1048576))",
                       [()] * 32)
-    c = make_front("parleyd", db=db)
+    c = make_front("parleyd", ["--send-rate", "0"], db=db)
     a, ta = c.register()
     b, tb = c.register()
     chat = direct(c, ta, b["id"])

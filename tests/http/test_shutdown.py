@@ -122,8 +122,10 @@ class HalfPostFcgi:
 
 @pytest.mark.parametrize("kind", ["parleyd", "fcgi"])
 def test_sigterm_cuts_no_request(kind, tmp_path):
-    front = start_front(kind, str(tmp_path), ["--threads", "32"]
-                        if kind == "fcgi" else [], label=f"stop-{kind}")
+    # one user holds all the polls: no per-user cap here
+    flags = ["--max-polls-per-user", "0"] + (
+        ["--threads", "32"] if kind == "fcgi" else [])
+    front = start_front(kind, str(tmp_path), flags, label=f"stop-{kind}")
     try:
         c = Client(front)
         a, ta = c.register()
