@@ -18,7 +18,8 @@ SOAK_FRONT   ?= parleyd
 CRASH_KILLS  ?= 10
 ZZUF_CASES   ?= 5000
 VALGRIND_TESTS ?= tests/http/test_service.py tests/http/test_messages.py \
-                  tests/http/test_raw_http.py
+                  tests/http/test_raw_http.py tests/http/test_events.py \
+                  tests/http/test_chats.py tests/http/test_busy.py
 VALGRIND     := valgrind -q --error-exitcode=99 --leak-check=full \
                 --errors-for-leak-kinds=definite --track-fds=no
 
