@@ -8,6 +8,8 @@
 #                    per front (20 in all), plain and ASan builds
 #   make valgrind    HTTP tests against parleyd and parley.fcgi run under
 #                    valgrind (--error-exitcode: a report fails the test)
+#   make chaos       tests/unit/test_chaos.c with every allocation of every
+#                    request failing in turn (CHAOS_STRIDE=1), both builds
 #   make zzuf        tests/http/test_zzuf.py with ZZUF_CASES (5000) mutated
 #                    requests per front, ASan build
 
@@ -18,7 +20,8 @@ SOAK_FRONT   ?= parleyd
 CRASH_KILLS  ?= 10
 ZZUF_CASES   ?= 5000
 VALGRIND_TESTS ?= tests/http/test_service.py tests/http/test_messages.py \
-                  tests/http/test_raw_http.py
+                  tests/http/test_raw_http.py tests/http/test_events.py \
+                  tests/http/test_chats.py tests/http/test_busy.py
 VALGRIND     := valgrind -q --error-exitcode=99 --leak-check=full \
                 --errors-for-leak-kinds=definite --track-fds=no
 
@@ -44,4 +47,9 @@ zzuf:
 	    /usr/bin/python3 -m pytest -q -s -p no:cacheprovider \
 	    tests/http/test_zzuf.py
 
-.PHONY: soak crash valgrind zzuf
+chaos: unit
+	@$(MAKE) --no-print-directory SAN=1 unit
+	CHAOS_STRIDE=1 ./build/tests/test_chaos
+	CHAOS_STRIDE=1 ./build-san/tests/test_chaos
+
+.PHONY: soak crash valgrind zzuf chaos
