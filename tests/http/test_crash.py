@@ -85,6 +85,7 @@ def test_sigkill_under_sends(tmp_path, front_kind):
     if front_kind == "parleyd":
         flags += ["--listen", f"127.0.0.1:{free_port()}"]
     front = start_front(front_kind, str(tmp_path), flags)
+    front.upstream_may_vanish = True  # we kill it
     try:
         c = Client(front)
         users = [c.register(nick=f"S{i}") for i in range(SENDERS + 1)]
