@@ -16,60 +16,14 @@ import time
 import pytest
 import requests
 
+import rawhttp
+from rawhttp import endpoint
+
 MAX_WAIT = 10          # seconds one malformed request may take to end
 
 
-def endpoint(base):
-    host, port = base.rsplit("//", 1)[1].split(":")
-    return host, int(port)
-
-
-def complete_responses(data):
-    """How many whole responses (head and Content-Length body) data holds."""
-    n, pos = 0, 0
-    while True:
-        end = data.find(b"\r\n\r\n", pos)
-        if end < 0:
-            return n
-        head = data[pos:end]
-        m = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head)
-        length = int(m.group(1)) if m else 0
-        if len(data) < end + 4 + length:
-            return n
-        n += 1
-        pos = end + 4 + length
-
-
 def exchange(base, raw, wait=MAX_WAIT, answers=1):
-    """Sends raw, reads until the server closes (or wait passes); returns
-    (bytes read, closed?)."""
-    s = socket.create_connection(endpoint(base), timeout=wait)
-    data = b""
-    closed = False
-    deadline = time.monotonic() + wait
-    try:
-        try:
-            s.sendall(raw)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # refused before it was all sent: fine
-        while time.monotonic() < deadline:
-            s.settimeout(max(0.1, deadline - time.monotonic()))
-            try:
-                chunk = s.recv(65536)
-            except socket.timeout:
-                break
-            except ConnectionResetError:
-                closed = True
-                break
-            if not chunk:
-                closed = True
-                break
-            data += chunk
-            if complete_responses(data) >= answers:
-                break  # answered: no need to wait for the close
-    finally:
-        s.close()
-    return data, closed
+    return rawhttp.exchange(base, raw, wait, answers)
 
 
 def statuses(data):

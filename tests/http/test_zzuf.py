@@ -22,6 +22,8 @@ import socket
 import subprocess
 import time
 
+import rawhttp
+
 import pytest
 
 from conftest import unique_login
@@ -81,51 +83,8 @@ def recorded(api):
     ]
 
 
-def complete_responses(data):
-    """How many whole responses (head and Content-Length body) data holds."""
-    n, pos = 0, 0
-    while True:
-        end = data.find(b"\r\n\r\n", pos)
-        if end < 0:
-            return n
-        head = data[pos:end]
-        m = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head)
-        length = int(m.group(1)) if m else 0
-        if len(data) < end + 4 + length:
-            return n
-        n += 1
-        pos = end + 4 + length
-
-
 def exchange(base, raw, answers=1):
-    host, port = base.rsplit("//", 1)[1].split(":")
-    s = socket.create_connection((host, int(port)), timeout=WAIT)
-    data, closed = b"", False
-    deadline = time.monotonic() + WAIT
-    try:
-        try:
-            s.sendall(raw)
-            s.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
-        while time.monotonic() < deadline:
-            s.settimeout(max(0.1, deadline - time.monotonic()))
-            try:
-                chunk = s.recv(65536)
-            except socket.timeout:
-                break
-            except OSError:
-                closed = True
-                break
-            if not chunk:
-                closed = True
-                break
-            data += chunk
-            if complete_responses(data) >= answers:
-                break  # answered: no need to wait for the close
-    finally:
-        s.close()
-    return data, closed
+    return rawhttp.exchange(base, raw, WAIT, answers, half_close=True)
 
 
 def incomplete(raw):
