@@ -18,9 +18,7 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
-import time
 
 import rawhttp
 
