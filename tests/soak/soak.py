@@ -4,8 +4,8 @@
 Starts a front (parleyd by default, or parley.fcgi behind nginx with
 --front fcgi) on a fresh database, registers --users users (1,000), and
 then for --seconds (1,800):
-  - every user holds a long-poll (timeout 25 s) and polls again with the
-    cursor it got; each poller drops its connection and reconnects now and
+  - every user holds a long-poll (timeout 25 s), from the start of its
+    event stream, and polls again with the cursor it got; each poller drops its connection and reconnects now and
     then (on average every --reconnect-every seconds, 60);
   - senders send --rate direct messages a second (200) from random users
     to random users, each with a client_msg_id, retried until a 2xx.
@@ -125,13 +125,13 @@ class Soak:
     async def poller(self, uid, token):
         c = Conn(self.host, self.port)
         seen = self.got.setdefault(uid, {})
-        last = None
+        last = 0  # the whole stream: nothing sent before the first poll
+                  # answered may be missed by the ledger
         next_drop = time.monotonic() + random.expovariate(
             1 / self.a.reconnect_every)
         while True:
-            path = "/api/v1/events?limit=500"
-            path += f"&after={last}&timeout={0 if self.stop_polling else 25}" \
-                if last is not None else ""
+            path = (f"/api/v1/events?limit=500&after={last}"
+                    f"&timeout={0 if self.stop_polling else 25}")
             try:
                 st, j = await c.request("GET", path, token=token)
             except (OSError, ConnectionError, asyncio.TimeoutError,
@@ -147,8 +147,7 @@ class Soak:
                 if e["type"] == "message.new":
                     mid = e["data"]["id"]
                     seen[mid] = seen.get(mid, 0) + 1
-            if self.stop_polling and last is not None and \
-                    j["last_id"] == last:
+            if self.stop_polling and j["last_id"] == last:
                 c.close()
                 return
             last = j["last_id"]
