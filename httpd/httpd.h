@@ -41,5 +41,7 @@ void park_stop(void);
 enum MHD_Result park(struct conn *c);
 /* Drops c from the waiter table (the request is being freed). */
 void park_forget(struct conn *c);
+/* c->waiter of a request resumed because its client went away. */
+extern const struct waiter *const park_gone_mark;
 
 #endif

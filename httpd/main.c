@@ -219,6 +219,10 @@ answer(void *cls, struct MHD_Connection *mhd, const char *url,
 	    strcmp(c->req.path, "/api") != 0)
 		return serve_static(c);
 
+	/* Resumed because its client went away: park() closes it without
+	 * running the handler again for nobody. */
+	if (c->resp.wait && c->waiter == park_gone_mark)
+		return park(c);
 	c->req.body = c->body;
 	c->req.body_len = c->len;
 	api_response_free(&c->resp);

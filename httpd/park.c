@@ -102,6 +102,7 @@ struct waiter {
 /* Values of c->waiter for a request no longer in the table: its client
  * went away; it was resumed by park_stop(). */
 static struct waiter gone_mark, stop_mark;
+const struct waiter *const park_gone_mark = &gone_mark;
 
 static struct {
 	pthread_mutex_t lock;       /* guards all below, and c->waiter */

@@ -24,7 +24,9 @@
  * It speaks just enough HTTP for parley: requests it writes itself, and
  * responses with a Content-Length (parleyd and nginx both send one).
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -451,6 +453,7 @@ static struct msgrec *msgs;   /* open hash on id */
 static size_t msgcap;
 static long sent_count, recv_count, dup_count, polls_failed, polls_done;
 static int poll_timeout = 25;
+static FILE *trace;  /* LOAD_TRACE=FILE: "received_us latency_us user" */
 
 static struct msgrec *
 msg_slot(long id)
@@ -507,6 +510,10 @@ poll_done(struct conn *c, int status, const char *body, size_t len)
 			sample_add(&lat, now_us() - m->acked);
 		else
 			sample_add(&lat, 0); /* the poll beat the send's answer */
+		if (trace != NULL)
+			fprintf(trace, "%lld %lld %ld\n", (long long)now_us(),
+			    (long long)(m->acked ? now_us() - m->acked : 0),
+			    c->user);
 	}
 	if (json_is_integer(json_object_get(j, "last_id")))
 		c->cursor = json_integer_value(json_object_get(j, "last_id"));
@@ -565,6 +572,86 @@ held(struct conn *cs, long n)
 	for (i = 0; i < n; i++)
 		h += cs[i].busy && cs[i].is_poll && cs[i].sent == cs[i].reqlen;
 	return h;
+}
+
+/* CPU seconds (user + system) used so far by the processes listed in
+ * LOAD_SERVER_PIDS (comma-separated), or 0 when none are. */
+static double
+server_cpu(void)
+{
+	const char *list = getenv("LOAD_SERVER_PIDS");
+	double total = 0;
+	char path[64], buf[1024];
+
+	while (list != NULL && *list != '\0') {
+		long pid = strtol(list, (char **)&list, 10);
+		FILE *f;
+		snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+		if ((f = fopen(path, "r")) != NULL) {
+			size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+			char *p;
+			unsigned long ut, st;
+			buf[n] = '\0';
+			p = strrchr(buf, ')');
+			/* after ") S": fields 4..; utime and stime are 14, 15 */
+			if (p != NULL && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d"
+			    " %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
+				total += (double)(ut + st) /
+				    (double)sysconf(_SC_CLK_TCK);
+			fclose(f);
+		}
+		if (*list == ',')
+			list++;
+	}
+	return total;
+}
+
+/* The server's own count of held polls (parley_polls_held of
+ * /api/v1/metrics), or -1 when it cannot be read. */
+static long server_held = -1;
+
+static void
+metrics_done(struct conn *c, int status, const char *body, size_t len)
+{
+	const char *p = memmem(body, len, "\nparley_polls_held ", 19);
+
+	(void)c;
+	server_held = status == 200 && p != NULL ? strtol(p + 19, NULL, 10) :
+	    -1;
+}
+
+/* Waits (at most 60 s) until the client has sent all n polls and the
+ * server holds at least 99% of them: the connection storm of the start,
+ * and each user's first poll (a presence write, a delivery
+ * acknowledgement), are over before anything is measured. Returns how
+ * long it took, in seconds. */
+static double
+settle(struct conn *pollers, long n)
+{
+	struct conn probe = { .fd = -1 };
+	int64_t t0 = now_us(), end = t0 + 60000000;
+
+	while (now_us() < end && held(pollers, n) < n * 99 / 100)
+		loop(&stopping, now_us() + 50000);
+	while (now_us() < end) {
+		int64_t give_up = now_us() + 1000000;
+		conn_request(&probe, "GET", "/api/v1/metrics", "", NULL,
+		    metrics_done);
+		while (probe.busy && now_us() < give_up)
+			loop(&stopping, now_us() + 10000);
+		if (probe.busy) { /* a lost SYN, say: try a new connection */
+			conn_close(&probe);
+			probe.busy = false;
+			continue;
+		}
+		if (server_held < 0 || server_held >= n * 99 / 100)
+			break; /* -1: no metrics to read; the client's view then */
+		loop(&stopping, now_us() + 50000);
+	}
+	conn_close(&probe);
+	free(probe.req);
+	free(probe.rbuf);
+	return (double)(now_us() - t0) / 1e6;
 }
 
 static void
@@ -656,6 +743,8 @@ main(int argc, char **argv)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (getenv("LOAD_TRACE") != NULL)
+		trace = fopen(getenv("LOAD_TRACE"), "w");
 	if (pairs_path != NULL)
 		read_pairs(pairs_path);
 	msgcap = 1u << 22;
@@ -688,19 +777,19 @@ main(int argc, char **argv)
 	} else if (strcmp(mode, "deliver") == 0) {
 		struct conn *pollers, *snd;
 		int64_t t0, next, interval = (int64_t)(1e6 / rate), end;
-		long i, late = 0;
+		long late = 0;
+		double settle_s, cpu0;
 		int s;
 
 		if ((size_t)n > npairs)
 			n = (long)npairs;
 		pollers = start_pollers(n);
-		/* wait until (nearly) all are held */
-		for (i = 0; i < 600 && held(pollers, n) < n * 99 / 100; i++)
-			loop(&stopping, now_us() + 100000);
+		settle_s = settle(pollers, n);
 		snd = calloc((size_t)senders, sizeof(*snd));
 		for (s = 0; s < senders; s++)
 			snd[s].fd = -1;
 		t0 = now_us();
+		cpu0 = server_cpu();
 		end = t0 + (int64_t)(secs * 1e6);
 		next = t0;
 		while (now_us() < end) {
@@ -730,6 +819,7 @@ main(int argc, char **argv)
 			for (k = 0; k < m; k++)
 				conn_event(evs[k].data.ptr, evs[k].events);
 		}
+		cpu0 = server_cpu() - cpu0; /* while sending, not the drain */
 		/* let the last deliveries arrive */
 		{
 			int64_t drain_end = now_us() + 5000000;
@@ -741,11 +831,13 @@ main(int argc, char **argv)
 		    "\"achieved_rate\":%.0f,\"sent\":%ld,\"received\":%ld,"
 		    "\"lost\":%ld,\"duplicated\":%ld,\"late_sends\":%ld,"
 		    "\"send_errors\":%ld,\"poll_errors\":%ld,\"p50_ms\":%.3f,"
-		    "\"p99_ms\":%.3f,\"max_ms\":%.3f}\n", n, rate,
+		    "\"p99_ms\":%.3f,\"max_ms\":%.3f,\"settle_s\":%.2f,"
+		    "\"server_cpu_us_per_msg\":%.0f}\n", n, rate,
 		    (double)sent_count / secs, sent_count, recv_count,
 		    sent_count - recv_count, dup_count, late, non2xx,
 		    polls_failed, quantile_ms(&lat, 0.5), quantile_ms(&lat, 0.99),
-		    quantile_ms(&lat, 1.0));
+		    quantile_ms(&lat, 1.0), settle_s,
+		    cpu0 * 1e6 / (double)(sent_count > 0 ? sent_count : 1));
 	} else if (strcmp(mode, "fanout") == 0) {
 		struct conn *pollers, sender = { .fd = -1 };
 		struct samples worst = { 0 };

@@ -88,6 +88,27 @@ def wait_port(port, proc, timeout=20):
     raise RuntimeError(f"port {port} did not open")
 
 
+def polls_held(base):
+    """The server's parley_polls_held (its /api/v1/metrics), or -1."""
+    import urllib.request
+    try:
+        with urllib.request.urlopen(base + "/api/v1/metrics", timeout=5) as r:
+            for line in r.read().decode().splitlines():
+                if line.startswith("parley_polls_held "):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return -1
+
+
+def wait_idle(base, timeout=30):
+    """Waits until the server holds no poll: the polls of a load run that
+    ended are let go (their clients closed) before the next run measures."""
+    end = time.time() + timeout
+    while time.time() < end and polls_held(base) > 0:
+        time.sleep(0.2)
+
+
 class Server:
     """A process we started, stopped at the end."""
     live = []
