@@ -341,11 +341,13 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
-	/* Four threads per core by default: a send waits in its thread for
-	 * its group commit (db/commit.c), and the sends waiting at once are
-	 * what a batch is made of. */
+	/* HTTPD_THREADS_PER_CORE threads per core by default: a send waits
+	 * in its thread for its group commit (db/commit.c), and the sends
+	 * waiting at once are what a batch is made of; and each thread keeps
+	 * its own list of suspended polls, which libmicrohttpd walks whole
+	 * at every resume (docs/BENCHMARKS.md). */
 	threads = config.threads > 0 ? (unsigned)config.threads :
-	    4 * (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+	    HTTPD_THREADS_PER_CORE * (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
 	d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD |
 	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_ITC |
 	    (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
