@@ -121,8 +121,6 @@ open_db(const char *path)
 			rc = sqlite3_exec(db, pragmas, NULL, NULL, NULL);
 	}
 	if (rc == SQLITE_OK)
-		checkpoint_hook(db);
-	if (rc == SQLITE_OK)
 		rc = sqlite3_create_function(db, "iso", 1, SQLITE_UTF8 |
 		    SQLITE_DETERMINISTIC, NULL, sql_iso, NULL, NULL);
 	if (rc != SQLITE_OK) {

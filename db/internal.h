@@ -42,9 +42,6 @@ enum err tx_fail(enum err e);
 enum err batch_begin(void);
 enum err batch_commit(void);
 
-/* Hands db's WAL checkpoints to the checkpointer thread (checkpoint.c). */
-void checkpoint_hook(sqlite3 *db);
-
 /* True when the database is private to each connection (":memory:", ""):
  * then no other thread may write it for the caller. */
 bool db_private(void);
