@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "config.h"
 #include "cors.h"
+#include "handlers.h"
 #include "limits.h"
 #include "metrics.h"
 #include "peruser.h"
@@ -272,10 +273,15 @@ api_handle(struct request *req, struct response *resp)
 	if (req->json == NULL && wants_json(route, req) &&
 	    parse_json_body(req, resp) != ERR_OK)
 		goto out;
+	/* A GET's reads share one snapshot (db_read_begin()); the long-poll
+	 * must read after its bell, not at the snapshot of its start. */
+	if (strcmp(route->method, "GET") == 0 && route->handler != h_events)
+		db_read_begin();
 	if (route->auth == AUTH_USER && auth_request(req, resp) != ERR_OK)
 		goto out;
 	route->handler(req, resp);
 out:
+	db_read_end();
 	if (resp->wait != req->held) {
 		metrics_polls_held(resp->wait ? 1 : -1);
 		req->held = resp->wait;

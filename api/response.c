@@ -62,25 +62,39 @@ set_body(struct response *resp, int status, const char *type, char *body,
 	resp->wait = false;
 }
 
+/* The first buffer a JSON body is written into: a User, a Message or an
+ * error fits. */
+#define REPLY_FIRST_BUFFER 4096
+
 void
 reply_json(struct response *resp, int status, json_t *j)
 {
 	char *s = NULL;
 	size_t n = 0;
 
-	/* json_dumpb() into a buffer of the measured size, not json_dumps():
-	 * jansson 2.14's json_dumps() ignores a failed allocation while it
-	 * writes an object's key and returns broken JSON ("{"a":1,":2}");
-	 * writing into a buffer allocates nothing but its loop check, whose
-	 * failures it reports (found by tests/unit/test_chaos.c). */
-	if (j != NULL && (n = json_dumpb(j, NULL, 0, JSON_COMPACT)) > 0 &&
-	    (s = malloc(n + 1)) != NULL) {
-		if (json_dumpb(j, s, n, JSON_COMPACT) != n) {
+	/* json_dumpb() into a buffer, not json_dumps(): jansson 2.14's
+	 * json_dumps() ignores a failed allocation while it writes an
+	 * object's key and returns broken JSON ("{"a":1,":2}"); writing into
+	 * a buffer allocates nothing but its loop check, whose failures it
+	 * reports (found by tests/unit/test_chaos.c). Most bodies fit the
+	 * first buffer, so they are written once; a larger one is written
+	 * again into a buffer of its measured size. */
+	if (j != NULL && (s = malloc(REPLY_FIRST_BUFFER)) != NULL) {
+		n = json_dumpb(j, s, REPLY_FIRST_BUFFER - 1, JSON_COMPACT);
+		if (n >= REPLY_FIRST_BUFFER) {
+			char *big = realloc(s, n + 1);
+			if (big == NULL || json_dumpb(j, big, n, JSON_COMPACT) !=
+			    n) {
+				free(big != NULL ? big : s);
+				big = NULL;
+			}
+			s = big;
+		} else if (n == 0) { /* failed */
 			free(s);
 			s = NULL;
-		} else {
-			s[n] = '\0';
 		}
+		if (s != NULL)
+			s[n] = '\0';
 	}
 	json_decref(j);
 	if (s == NULL) {

@@ -103,6 +103,7 @@ group_commit(void (*fn)(void *arg), void *arg)
 	struct job j = { .fn = fn, .arg = arg };
 	enum err e;
 
+	db_read_end(); /* the caller reads what the batch wrote */
 	/* An in-memory database exists only on the caller's connection: the
 	 * committer could not see it. Run the job here, as a batch of one. */
 	if (!db_private())

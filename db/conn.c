@@ -36,6 +36,8 @@ static __thread struct cached *thread_cache;
  * failure from "no row": it fails the transaction around it at commit, so
  * that nothing decided on a failed read is ever committed. */
 static __thread enum err step_err;
+/* db_read_begin() opened a read transaction that is still open. */
+static __thread bool in_read;
 
 /* The error of the last statement that failed on this thread: what ended
  * a batch's transaction when SQLite rolled it back by itself. */
@@ -279,6 +281,8 @@ exec_stmt(sqlite3_stmt *st)
 
 	if (st == NULL)
 		return ERR_INTERNAL;
+	if (in_read && !sqlite3_stmt_readonly(st))
+		db_read_end(); /* a write: not on an old snapshot */
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
@@ -342,9 +346,30 @@ batch_gone(void)
 	return thread_db != NULL && sqlite3_get_autocommit(thread_db);
 }
 
+void
+db_read_begin(void)
+{
+	if (in_read || conn() == NULL || !sqlite3_get_autocommit(thread_db))
+		return;
+	in_read = exec_stmt(stmt("BEGIN", "")) == ERR_OK;
+}
+
+void
+db_read_end(void)
+{
+	if (!in_read)
+		return;
+	in_read = false;
+	/* A read has nothing to keep: ROLLBACK cannot fail for want of a
+	 * lock, as COMMIT may. */
+	if (thread_db != NULL && !sqlite3_get_autocommit(thread_db))
+		(void)exec_stmt(stmt("ROLLBACK", ""));
+}
+
 enum err
 tx_begin(void)
 {
+	db_read_end();
 	step_err = ERR_OK;
 	if (in_batch) {
 		/* SQLite ended the batch's transaction after a failure (a full
