@@ -62,9 +62,10 @@ set_body(struct response *resp, int status, const char *type, char *body,
 	resp->wait = false;
 }
 
-/* The first buffer a JSON body is written into: a User, a Message or an
- * error fits. */
-#define REPLY_FIRST_BUFFER 4096
+/* The first buffer a JSON body is written into: a page of messages or
+ * events usually fits (writing one again costs as much as the first time:
+ * 40% of a history request). It is shrunk to the body's size after. */
+#define REPLY_FIRST_BUFFER (64 * 1024)
 
 void
 reply_json(struct response *resp, int status, json_t *j)
@@ -92,6 +93,10 @@ reply_json(struct response *resp, int status, json_t *j)
 		} else if (n == 0) { /* failed */
 			free(s);
 			s = NULL;
+		} else {
+			char *fit = realloc(s, n + 1); /* shrinks in place */
+			if (fit != NULL)
+				s = fit;
 		}
 		if (s != NULL)
 			s[n] = '\0';
