@@ -274,8 +274,8 @@ api_handle(struct request *req, struct response *resp)
 	    parse_json_body(req, resp) != ERR_OK)
 		goto out;
 	/* A GET's reads share one snapshot (db_read_begin()); the long-poll
-	 * must read after its bell, not at the snapshot of its start. */
-	if (strcmp(route->method, "GET") == 0 && route->handler != h_events)
+	 * ends it before it reads its bell (h_events.c). */
+	if (strcmp(route->method, "GET") == 0)
 		db_read_begin();
 	if (route->auth == AUTH_USER && auth_request(req, resp) != ERR_OK)
 		goto out;

@@ -6,7 +6,8 @@
  * bell's sequence number read BEFORE the query, and the front parks the
  * request until the bell moves or the deadline passes, then calls it
  * again. So the first call does the one-time work (presence, delivery
- * receipts for the cursor), and every call reads.
+ * receipts for the cursor), and every call reads. Its reads share read
+ * transactions (db_read_begin()), with care for the bell's order below.
  */
 #include "../db/bell.h"
 #include "../db/db.h"
@@ -93,8 +94,15 @@ h_events(struct request *req, struct response *resp)
 	if (req->calls == 1)
 		(void)db_events_ack(req->user_id, after, now);
 
-	seq = bell_seq(req->user_id); /* before the query: no ring is missed */
+	/* The bell's value before the query's snapshot: a commit that rang
+	 * after this read is either in the snapshot or moves the bell. So the
+	 * snapshot that auth and the bounds read in ends first, and the
+	 * query's begins after (db_read_begin() is lazy: at its first read). */
+	db_read_end();
+	seq = bell_seq(req->user_id);
+	db_read_begin();
 	events = db_events_read(req->user_id, after, (int)limit, &last_id, &e);
+	db_read_end();
 	if (events == NULL) {
 		reply_db_error(resp, req, e, 0);
 		return;

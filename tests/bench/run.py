@@ -177,7 +177,7 @@ def nginx_to(sock, access_log=False):
     return s, f"http://127.0.0.1:{port}"
 
 
-def seeded_db(pairs, filler=0):
+def seeded_db(pairs, filler=0, crowd=0):
     """A new database with pairs of users (seed.py); returns (db, prefix)."""
     d = tempfile.mkdtemp(dir=TMP)
     db = os.path.join(d, "p.db")
@@ -185,7 +185,7 @@ def seeded_db(pairs, filler=0):
                     "migrate"], check=True, capture_output=True)
     subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "tests", "bench",
                     "seed.py"), db, os.path.join(d, "seed"), str(pairs),
-                    str(filler)], check=True)
+                    str(filler), str(crowd)], check=True)
     return db, os.path.join(d, "seed")
 
 
@@ -430,6 +430,33 @@ def growth(sizes, secs):
                hist["p50_ms"], "ms", f"{hist['rps']} req/s")
         record("growth", f"{size} messages ({mb:.0f} MB)", "poll p50",
                pol["p50_ms"], "ms", f"{pol['rps']} req/s")
+        s.stop()
+
+
+def growth_chats(counts, secs):
+    log("7b. growth with the number of chats of one user")
+    for k in counts:
+        db, seed = seeded_db(10, crowd=k)
+        with open(seed + ".crowd") as f:
+            chat, _, _, _, token = f.readline().split()
+        # One user sends into its own chats: the per-user send limit of a
+        # person would refuse a benchmark's pace.
+        s, base = parleyd(db, "--send-rate", "0")
+        auth = f"Authorization: Bearer {token}"
+        snd = load("send", base, "-f", seed + ".crowd", "-c", 8, "-d", secs)
+        lst = load("http", base, "-p", "/api/v1/chats", "-H", auth, "-c", 8,
+                   "-d", secs)
+        hist = load("http", base, "-p", f"/api/v1/chats/{chat}/messages",
+                    "-H", auth, "-c", 8, "-d", secs)
+        pol = load("http", base, "-p", "/api/v1/events?after=1&timeout=0"
+                   "&limit=100", "-H", auth, "-c", 8, "-d", secs)
+        front = f"a user in {k} chats"
+        for name, r, unit in (("send p50", snd, "msg/s"),
+                              ("chat list p50", lst, "req/s"),
+                              ("history page p50", hist, "req/s"),
+                              ("poll p50", pol, "req/s")):
+            record("growth", front, name, r["p50_ms"], "ms",
+                   f"{r['rps']} {unit}, non-2xx {r['non2xx']}")
         s.stop()
 
 

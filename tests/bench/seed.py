@@ -5,14 +5,16 @@ spend minutes in argon2id):
 
   N pairs of users (a recipient and a sender) with a direct chat each and a
   session token each; a channel whose members are all the recipients and
-  one extra sender; optionally M filler messages for the growth scenario.
+  one extra sender; optionally M filler messages for the growth scenario,
+  and K more direct chats (each with one message) for the first pair's
+  recipient, written to OUT.crowd as PAIRS lines whose sender is that user.
 
 Tokens are stored as parley stores them: BLAKE2b-256 of the token (what
 libsodium's crypto_generichash computes). Writes PAIRS lines
 "chat recipient_id recipient_token sender_id sender_token" to OUT.pairs and
 "channel_id sender_token" to OUT.channel.
 
-Usage: seed.py DB OUT N [FILLER_MESSAGES]
+Usage: seed.py DB OUT N [FILLER_MESSAGES [CHATS_OF_FIRST_USER]]
 """
 import hashlib
 import os
@@ -25,6 +27,7 @@ import time
 def main():
     db, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
     filler = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+    crowd = int(sys.argv[5]) if len(sys.argv) > 5 else 0
     now = int(time.time() * 1000)
     far = now + 30 * 86400 * 1000
     c = sqlite3.connect(db)
@@ -89,6 +92,30 @@ def main():
                       " SELECT id, text FROM messages")
             c.execute("INSERT OR REPLACE INTO meta (key, value)"
                       " SELECT 'fts_indexed_upto', max(id) FROM messages")
+        # The first recipient's other chats: one partner and one message
+        # each, newest last.
+        crowd_lines = []
+        first = base
+        for j in range(crowd):
+            p = owner + 1 + j
+            user(p, f"bench_p{p}")
+            cur = c.execute(
+                "INSERT INTO chats (type, created_by, created_at, direct_key,"
+                " last_activity) VALUES ('direct',?,?,?,?)",
+                (p, now, f"{first}:{p}", now + j))
+            chat = cur.lastrowid
+            c.executemany("INSERT INTO members (chat_id, user_id, joined_at)"
+                          " VALUES (?,?,?)", [(chat, first, now),
+                                              (chat, p, now)])
+            cur = c.execute("INSERT INTO messages (chat_id, sender_id, text,"
+                            " sent_at) VALUES (?,?,?,?)",
+                            (chat, p, f"hello {j}", now + j))
+            c.execute("UPDATE chats SET last_message_id=? WHERE id=?",
+                      (cur.lastrowid, chat))
+            crowd_lines.append(f"{chat} {p} {tokens[p]} {first} "
+                               f"{tokens[first]}\n")
+    with open(out + ".crowd", "w") as f:
+        f.writelines(crowd_lines)
     with open(out + ".pairs", "w") as f:
         f.writelines(lines)
     with open(out + ".channel", "w") as f:
