@@ -620,18 +620,18 @@ metrics_done(struct conn *c, int status, const char *body, size_t len)
 	    -1;
 }
 
-/* Waits (at most 60 s) until the client has sent all n polls and the
- * server holds at least 99% of them: the connection storm of the start,
+/* Waits (at most 60 s) until the client has sent and the server holds
+ * at least want of the n polls: the connection storm of the start,
  * and each user's first poll (a presence write, a delivery
  * acknowledgement), are over before anything is measured. Returns how
  * long it took, in seconds. */
 static double
-settle(struct conn *pollers, long n)
+settle(struct conn *pollers, long n, long want)
 {
 	struct conn probe = { .fd = -1 };
 	int64_t t0 = now_us(), end = t0 + 60000000;
 
-	while (now_us() < end && held(pollers, n) < n * 99 / 100)
+	while (now_us() < end && held(pollers, n) < want)
 		loop(&stopping, now_us() + 50000);
 	while (now_us() < end) {
 		int64_t give_up = now_us() + 1000000;
@@ -644,7 +644,7 @@ settle(struct conn *pollers, long n)
 			probe.busy = false;
 			continue;
 		}
-		if (server_held < 0 || server_held >= n * 99 / 100)
+		if (server_held < 0 || server_held >= want)
 			break; /* -1: no metrics to read; the client's view then */
 		loop(&stopping, now_us() + 50000);
 	}
@@ -784,7 +784,7 @@ main(int argc, char **argv)
 		if ((size_t)n > npairs)
 			n = (long)npairs;
 		pollers = start_pollers(n);
-		settle_s = settle(pollers, n);
+		settle_s = settle(pollers, n, n * 99 / 100);
 		snd = calloc((size_t)senders, sizeof(*snd));
 		for (s = 0; s < senders; s++)
 			snd[s].fd = -1;
@@ -843,7 +843,6 @@ main(int argc, char **argv)
 		struct samples worst = { 0 };
 		char path[64], auth[128];
 		int r;
-		long i;
 
 		if (token == NULL || chat == 0)
 			die("fanout needs -k CHAT and -t SENDER_TOKEN");
@@ -856,8 +855,7 @@ main(int argc, char **argv)
 		for (r = 0; r < rounds; r++) {
 			long before = recv_count;
 			int64_t t;
-			for (i = 0; i < 600 && held(pollers, n) < n; i++)
-				loop(&stopping, now_us() + 50000);
+			settle(pollers, n, n);
 			lat.n = 0;
 			fanout_sent = now_us();
 			conn_request(&sender, "POST", path, auth,
