@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bell.h"
 #include "internal.h"
+#include "../api/clock.h"
 #include "../api/text.h"
 
 /* Built by the Makefile from schema/NNNN_*.sql, in order, NULL-terminated. */
@@ -87,6 +89,40 @@ sql_iso(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);
 }
 
+/* How long a writer waiting for another process's write lock sleeps
+ * between tries: short, with jitter. SQLite's own busy timeout sleeps
+ * 1, 2, 5 ... up to 100 ms at a time, so a process that just missed the
+ * lock slept long while the others took it again and again (with three
+ * processes writing, one had p99 450 ms; docs/BENCHMARKS.md). A group
+ * commit holds the lock for a few milliseconds at most. */
+#define BUSY_SLEEP_MIN_US 50
+#define BUSY_SLEEP_MAX_US 1000
+
+/* The busy handler: called with the number of tries so far; returns 1 to
+ * try again after a sleep, 0 to give up (SQLITE_BUSY, then 503) once
+ * busy_timeout_ms has passed since the first try. */
+static int
+on_busy(void *unused, int tries)
+{
+	static __thread int64_t since_us;
+	static __thread unsigned jitter;
+	int64_t now = mono_us(), us;
+
+	(void)unused;
+	if (tries == 0) {
+		since_us = now;
+		jitter ^= (unsigned)now;
+	}
+	if (now - since_us >= (int64_t)setup.busy_timeout_ms * 1000)
+		return 0;
+	us = BUSY_SLEEP_MIN_US << (tries < 5 ? tries : 5);
+	if (us > BUSY_SLEEP_MAX_US)
+		us = BUSY_SLEEP_MAX_US;
+	us += (int64_t)(rand_r(&jitter) % (unsigned)us);
+	usleep((useconds_t)us);
+	return 1;
+}
+
 static sqlite3 *
 open_db(const char *path)
 {
@@ -102,7 +138,7 @@ open_db(const char *path)
 		sqlite3_close(db);
 		return NULL;
 	}
-	sqlite3_busy_timeout(db, setup.busy_timeout_ms);
+	sqlite3_busy_handler(db, on_busy, NULL);
 	snprintf(pragmas, sizeof(pragmas),
 	    "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s;"
 	    " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",

@@ -820,11 +820,19 @@ main(int argc, char **argv)
 				conn_event(evs[k].data.ptr, evs[k].events);
 		}
 		cpu0 = server_cpu() - cpu0; /* while sending, not the drain */
-		/* let the last deliveries arrive */
+		/* Let the last sends be answered and their messages arrive (a
+		 * message may arrive before its send's answer: wait for both). */
 		{
 			int64_t drain_end = now_us() + 5000000;
-			while (now_us() < drain_end && recv_count < sent_count)
+			for (;;) {
+				bool sending = false;
+				for (s = 0; s < senders; s++)
+					sending |= snd[s].busy;
+				if (now_us() >= drain_end || (!sending &&
+				    recv_count >= sent_count))
+					break;
 				loop(&stopping, now_us() + 50000);
+			}
 		}
 		stopping = true;
 		printf("{\"mode\":\"deliver\",\"pollers\":%ld,\"rate\":%.0f,"
