@@ -73,7 +73,7 @@ h_events(struct request *req, struct response *resp)
 		req->deadline_ms = now + timeout * 1000;
 		/* Online while held, and for --presence-grace after; a
 		 * failure to note it must not fail the poll. */
-		(void)db_presence_touch(req->user_id,
+		db_presence_touch(req->user_id,
 		    req->deadline_ms + config.presence_grace * 1000,
 		    config.presence_grace * 1000 / 2, now);
 	}
@@ -92,7 +92,7 @@ h_events(struct request *req, struct response *resp)
 		return;
 	}
 	if (req->calls == 1)
-		(void)db_events_ack(req->user_id, after, now);
+		db_events_ack(req->user_id, after, now);
 
 	/* The bell's value before the query's snapshot: a commit that rang
 	 * after this read is either in the snapshot or moves the bell. So the

@@ -18,8 +18,14 @@
  * write lock once per batch, not once per message, so a busy process can
  * no longer starve another by winning the lock again and again.
  */
+#include <linux/futex.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -30,10 +36,34 @@ struct job {
 	void (*fn)(void *arg);
 	void *arg;
 	enum err result;        /* the batch's outcome */
-	bool done;
-	pthread_cond_t done_cv;
+	uint32_t done;          /* futex word: 0 while its batch runs */
+	bool later;             /* group_commit_later(): nobody waits; the
+	                         * committer frees it (arg follows it) */
 	struct job *next;
 };
+
+/* A writer sleeps on its job's done word, woken after the committer let
+ * go of the queue's lock: were it woken under the lock (a condition
+ * variable's way), each would wake only to wait for the lock again, a
+ * second sleep and wake-up per send. The word is the writer's (on its
+ * stack): once done is set the writer may return, so a wake-up can reach
+ * a word that is gone, which a futex allows (a spurious wake at most). */
+static void
+job_wait(struct job *j)
+{
+	while (__atomic_load_n(&j->done, __ATOMIC_ACQUIRE) == 0)
+		(void)syscall(SYS_futex, &j->done, FUTEX_WAIT_PRIVATE, 0, NULL,
+		    NULL, 0);
+}
+
+static void
+job_done(struct job *j, enum err result)
+{
+	j->result = result;
+	__atomic_store_n(&j->done, 1, __ATOMIC_RELEASE);
+	(void)syscall(SYS_futex, &j->done, FUTEX_WAKE_PRIVATE, 1, NULL, NULL,
+	    0);
+}
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t have_jobs = PTHREAD_COND_INITIALIZER;
@@ -63,23 +93,37 @@ committer(void *unused)
 			tailp = &head;
 		pthread_mutex_unlock(&lock);
 
-		e = batch_begin();
+		/* A batch of later jobs only needs no sync of its own: the
+		 * next durable commit syncs the WAL up to it. */
+		for (j = batch; j != NULL && j->later; j = j->next)
+			;
+		e = batch_begin(j != NULL);
 		if (e == ERR_OK) {
 			for (j = batch; j != NULL; j = j->next)
 				j->fn(j->arg);
 			e = batch_commit();
 		}
 
-		pthread_mutex_lock(&lock);
 		for (j = batch; j != NULL; j = rest) {
 			rest = j->next; /* j is the waiter's: gone once done */
-			j->result = e;
-			j->done = true;
-			pthread_cond_signal(&j->done_cv);
+			if (j->later)
+				free(j);
+			else
+				job_done(j, e);
 		}
-		pthread_mutex_unlock(&lock);
 	}
 	return NULL;
+}
+
+/* Appends j to the committer's queue. */
+static void
+enqueue(struct job *j)
+{
+	pthread_mutex_lock(&lock);
+	*tailp = j;
+	tailp = &j->next;
+	pthread_cond_signal(&have_jobs);
+	pthread_mutex_unlock(&lock);
 }
 
 static void
@@ -109,19 +153,32 @@ group_commit(void (*fn)(void *arg), void *arg)
 	if (!db_private())
 		pthread_once(&start_once, start_committer);
 	if (!started || db_private()) {
-		if ((e = batch_begin()) != ERR_OK)
+		if ((e = batch_begin(true)) != ERR_OK)
 			return e;
 		fn(arg);
 		return batch_commit();
 	}
-	pthread_cond_init(&j.done_cv, NULL);
-	pthread_mutex_lock(&lock);
-	*tailp = &j;
-	tailp = &j.next;
-	pthread_cond_signal(&have_jobs);
-	while (!j.done)
-		pthread_cond_wait(&j.done_cv, &lock);
-	pthread_mutex_unlock(&lock);
-	pthread_cond_destroy(&j.done_cv);
+	enqueue(&j);
+	job_wait(&j);
 	return j.result;
+}
+
+void
+group_commit_later(void (*fn)(void *arg), void *arg, size_t len)
+{
+	struct job *j;
+
+	db_read_end();
+	if (!db_private())
+		pthread_once(&start_once, start_committer);
+	if (!started || db_private() || (j = calloc(1, sizeof(*j) + len)) ==
+	    NULL) {
+		(void)group_commit(fn, arg); /* here, or waiting: still done */
+		return;
+	}
+	j->fn = fn;
+	j->arg = j + 1;
+	memcpy(j->arg, arg, len);
+	j->later = true;
+	enqueue(j);
 }

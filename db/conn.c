@@ -484,10 +484,19 @@ db_private(void)
 }
 
 enum err
-batch_begin(void)
+batch_begin(bool durable)
 {
+	static __thread int synced = -1; /* the connection's setting: 1 FULL */
 	enum err e;
 
+	if (setup.synchronous_full && synced != (int)durable) {
+		e = exec_stmt(stmt(durable ? "PRAGMA synchronous=FULL" :
+		    "PRAGMA synchronous=NORMAL", ""));
+		if (e == ERR_OK)
+			synced = durable;
+		else if (durable) /* it could not promise durability */
+			return e;
+	}
 	step_err = ERR_OK;
 	last_failure = ERR_OK;
 	if (thread_db != NULL && !sqlite3_get_autocommit(thread_db))

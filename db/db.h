@@ -358,14 +358,18 @@ json_t *db_events_read(int64_t user, int64_t after, int limit,
     int64_t *last_id, enum err *e);
 
 /* user's devices hold every event up to upto: the senders of the messages
- * among them get message.delivered, once per recipient. */
-enum err db_events_ack(int64_t user, int64_t upto, int64_t now_ms);
+ * among them get message.delivered, once per recipient. Queued for the
+ * group committer, not waited for: a crash before it commits loses
+ * nothing that the client's next poll from the same cursor does not
+ * write again. */
+void db_events_ack(int64_t user, int64_t upto, int64_t now_ms);
 
 /* user polls: online until until_ms; presence to its watchers when it
  * was offline. The stored time is not rewritten while it is within
  * slack_ms of until_ms, so that frequent polls do not each write; slack
- * must be below the grace a user has after its poll. */
-enum err db_presence_touch(int64_t user, int64_t until_ms, int64_t slack_ms,
+ * must be below the grace a user has after its poll. Queued, not waited
+ * for, like db_events_ack(). */
+void db_presence_touch(int64_t user, int64_t until_ms, int64_t slack_ms,
     int64_t now_ms);
 
 /* Users whose online time ran out go offline, with presence events. */

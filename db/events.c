@@ -344,7 +344,6 @@ err:
 
 struct ack_job {
 	int64_t user, upto, now_ms;
-	enum err e;
 };
 
 static void
@@ -352,20 +351,19 @@ ack_job(void *arg)
 {
 	struct ack_job *j = arg;
 
-	j->e = ack_tx(j->user, j->upto, j->now_ms);
+	(void)ack_tx(j->user, j->upto, j->now_ms); /* the next poll retries */
 }
 
-enum err
+void
 db_events_ack(int64_t user, int64_t upto, int64_t now_ms)
 {
 	struct ack_job j = { .user = user, .upto = upto, .now_ms = now_ms };
 	int64_t acked;
-	enum err e;
 
 	acked = query_int64(stmt("SELECT acked_id FROM cursors WHERE user_id=?",
 	    "i", user), 0);
 	if (upto <= acked)
-		return ERR_OK;
+		return;
 	/* Most polls acknowledge no message that wants a receipt (a channel's
 	 * messages get none: a broadcast's sender needs no word from each
 	 * reader): answer them without a write, unless the unacknowledged
@@ -376,9 +374,10 @@ db_events_ack(int64_t user, int64_t upto, int64_t now_ms)
 	    " WHERE e.user_id=?1 AND e.id>?2 AND e.id<=?3"
 	    " AND e.type='message.new' AND m.sender_id<>?1", "iii", user, acked,
 	    upto)))
-		return ERR_OK;
-	e = group_commit(ack_job, &j);
-	return e != ERR_OK ? e : j.e;
+		return;
+	/* The poll does not wait for it: were it lost in a crash, the
+	 * client's next poll acknowledges the same cursor again. */
+	group_commit_later(ack_job, &j, sizeof(j));
 }
 
 /* The presence event of user as JSON text into buf. */
@@ -420,7 +419,6 @@ presence_tx(int64_t user, int64_t until_ms, int64_t now_ms)
 
 struct presence_job {
 	int64_t user, until_ms, now_ms;
-	enum err e;
 };
 
 static void
@@ -428,32 +426,31 @@ presence_job(void *arg)
 {
 	struct presence_job *j = arg;
 
-	j->e = presence_tx(j->user, j->until_ms, j->now_ms);
+	(void)presence_tx(j->user, j->until_ms, j->now_ms); /* likewise */
 }
 
-enum err
+void
 db_presence_touch(int64_t user, int64_t until_ms, int64_t slack_ms,
     int64_t now_ms)
 {
-	struct presence_job j = { user, until_ms, now_ms, ERR_OK };
+	struct presence_job j = { user, until_ms, now_ms };
 	sqlite3_stmt *st;
 	int64_t stored = 0;
 	bool online = false;
-	enum err e;
 
 	st = stmt("SELECT online_until, presence_online FROM users WHERE id=?",
 	    "i", user);
 	if (st == NULL)
-		return ERR_INTERNAL;
+		return;
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		stored = sqlite3_column_int64(st, 0);
 		online = sqlite3_column_int(st, 1) != 0;
 	}
 	sqlite3_reset(st);
 	if (online && stored + slack_ms >= until_ms)
-		return ERR_OK;
-	e = group_commit(presence_job, &j);
-	return e != ERR_OK ? e : j.e;
+		return;
+	/* Nor for this: the next poll writes it again. */
+	group_commit_later(presence_job, &j, sizeof(j));
 }
 
 enum err

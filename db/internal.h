@@ -38,8 +38,10 @@ enum err tx_fail(enum err e);
 
 /* The group committer's own transaction around a batch of jobs (commit.c):
  * between them, tx_begin() and friends work on savepoints. batch_commit()
- * commits and rings the bells of every job; on failure it rolls back. */
-enum err batch_begin(void);
+ * commits and rings the bells of every job; on failure it rolls back. A
+ * batch that is not durable commits without syncing (when the database is
+ * set to synchronous=FULL: with NORMAL, no commit syncs anyway). */
+enum err batch_begin(bool durable);
 enum err batch_commit(void);
 
 /* True when the database is private to each connection (":memory:", ""):
@@ -51,6 +53,14 @@ bool db_private(void);
  * nothing fn did was kept). fn does its writes with tx_begin()/tx_commit()
  * as it would alone, and returns its own result through arg. */
 enum err group_commit(void (*fn)(void *arg), void *arg);
+
+/* Queues fn on a copy of the len bytes at arg for the committer and
+ * returns at once: for writes whose loss in a crash the next request
+ * repairs (a delivery acknowledgement is written again by the next poll
+ * from the same cursor; presence by the next poll). fn's results are
+ * dropped; a batch of such jobs alone is committed without a sync of its
+ * own (the next durable commit syncs the WAL up to it). */
+void group_commit_later(void (*fn)(void *arg), void *arg, size_t len);
 
 /* The current row of st as a JSON object: column names are keys;
  * INTEGER, REAL, TEXT and NULL map to their JSON kinds (BLOBs are left
