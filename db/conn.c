@@ -20,6 +20,15 @@ extern const char *const schema_migrations[];
 
 #define STMT_CACHE_SLOTS 256   /* a power of two, above the count of queries */
 
+/* WAL pages after which a commit checkpoints (SQLite's default is 1,000).
+ * A send dirties a few pages that later sends dirty again (the tails of
+ * the messages and events tables, a busy chat's index leaf): the longer
+ * the interval, the fewer copies a checkpoint makes of them. Measured with
+ * 64 connections sending, synchronous=NORMAL: 8,470 sends/s at 1,000
+ * pages, 10,120 at 10,000 (p99 24-67 ms, 48-64 ms). The WAL then stays
+ * under about 40 MiB. */
+#define DB_CHECKPOINT_PAGES 10000
+
 static struct {
 	char path[4096];
 	bool synchronous_full;
@@ -141,8 +150,9 @@ open_db(const char *path)
 	sqlite3_busy_handler(db, on_busy, NULL);
 	snprintf(pragmas, sizeof(pragmas),
 	    "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s;"
-	    " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
-	    setup.synchronous_full ? "FULL" : "NORMAL");
+	    " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
+	    " PRAGMA wal_autocheckpoint=%d;",
+	    setup.synchronous_full ? "FULL" : "NORMAL", DB_CHECKPOINT_PAGES);
 	rc = sqlite3_exec(db, pragmas, NULL, NULL, NULL);
 	if (rc == SQLITE_OK && setup.max_mib > 0) {
 		/* The quota in pages of this file's page size. */
