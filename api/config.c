@@ -18,6 +18,7 @@ struct config config = {
 	.synchronous = "FULL",
 	.cors_origins = "",
 	.threads = 0,
+	.head_memory = HTTPD_CONNECTION_MEMORY,
 	.max_body = LIMIT_BODY_BYTES,
 	.max_text = LIMIT_TEXT_BYTES,
 	.max_attachment = LIMIT_ATTACHMENT_BYTES,
@@ -63,6 +64,9 @@ static const struct setting settings[] = {
 	  "space-separated origins allowed to call the API (none by default)" },
 	{ "threads", "PARLEY_THREADS", NULL, &config.threads, 0, 4096,
 	  "worker threads (0: the front's default)" },
+	{ "head-memory", "PARLEY_HEAD_MEMORY", NULL, &config.head_memory, 4096,
+	  1L << 20, "parleyd: memory per connection for a request's head"
+	  " (larger heads get 431); each held poll costs this much" },
 	{ "max-body", "PARLEY_MAX_BODY", NULL, &config.max_body, 1024, 1L << 30,
 	  "largest request body, bytes" },
 	{ "max-text", "PARLEY_MAX_TEXT", NULL, &config.max_text, 1, 1L << 24,

@@ -19,6 +19,7 @@ struct config {
 	const char *synchronous;    /* --synchronous: FULL or NORMAL */
 	const char *cors_origins;   /* --cors-origins: space-separated, "" = none */
 	long threads;               /* --threads: worker threads */
+	long head_memory;           /* --head-memory: parleyd, bytes */
 	long max_body;              /* --max-body: bytes */
 	long max_text;              /* --max-text: bytes */
 	long max_attachment;        /* --max-attachment: bytes, decoded */

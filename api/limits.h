@@ -119,6 +119,16 @@
 #define HTTPD_DRAIN_S               10
 /* parleyd: connections at once (each held poll is one). */
 #define HTTPD_CONNECTION_LIMIT      20000
+/* parleyd: the memory libmicrohttpd gives each connection (--head-memory),
+ * which holds the request's head (method, path, headers) and the
+ * response's head. It clears all of it after each request of a kept-alive
+ * connection, so each held poll costs this much: with libmicrohttpd's
+ * default (32 KiB) a held poll cost 32 KiB of RSS, with 6 KiB 6.6-7.7 KB
+ * (docs/BENCHMARKS.md). libmicrohttpd reads a head into about half of it:
+ * a head past about 2.8 KiB is answered 431, by libmicrohttpd itself with
+ * its own HTML body. A browser's request to the API is about 0.8 KiB
+ * without cookies (tests/http/test_raw_http.py sends 2.3 KiB). */
+#define HTTPD_CONNECTION_MEMORY     (6 * 1024)
 /* parleyd: threads per core when --threads is not given. Measured on 2
  * cores (docs/BENCHMARKS.md): 4 per core made batches of at most 8 sends
  * and, with 10,000 held polls, delivery at 2,000 msg/s had p99 12-480 ms;

@@ -355,6 +355,7 @@ main(int argc, char **argv)
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_THREAD_POOL_SIZE, threads,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTPD_CONNECTION_LIMIT,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)config.head_memory,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTPD_CONNECTION_TIMEOUT_S,
 	    MHD_OPTION_URI_LOG_CALLBACK, uri_logger, NULL,
 	    MHD_OPTION_NOTIFY_COMPLETED, request_completed, NULL,

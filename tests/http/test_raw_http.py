@@ -187,3 +187,36 @@ def test_pipelined_requests_answered_in_order(request, front_kind):
     last = b"GET /api/v1/health HTTP/1.1\r\n" + H + b"Connection: close\r\n\r\n"
     data, closed = exchange(base, one + one + last, answers=3)
     assert statuses(data) == [200, 200, 200], data[:600]
+
+
+def test_ordinary_request_heads_fit(request, front_kind):
+    """A browser's request head with a 1.5 KiB cookie (2.3 KiB in all) is
+    served on both fronts: parleyd's --head-memory (6 KiB by default,
+    which is also what each held poll costs) takes heads up to about
+    2.8 KiB. A head far past it is refused, never served half."""
+    base = front_base(request, front_kind)
+    browser = {
+        "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36"
+        " (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36",
+        "Accept": "application/json, text/plain, */*",
+        "Accept-Language": "en-GB,en;q=0.9,de;q=0.8,fr;q=0.7",
+        "Accept-Encoding": "gzip, deflate, br, zstd",
+        "Referer": base + "/index.html?from=" + "x" * 200,
+        "Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "cors",
+        "Sec-Fetch-Dest": "empty",
+        "sec-ch-ua": '"Chromium";v="156", "Not-A.Brand";v="24"',
+        "Authorization": "Bearer " + "t" * 43,
+        "Cookie": "; ".join(f"c{i}={'v' * 90}" for i in range(16)),
+    }
+    s = requests.Session()
+    s.trust_env = False
+    try:
+        r = s.get(base + "/api/v1/health", headers=browser, timeout=10)
+        assert r.status_code == 200, r.text
+        assert len("".join(k + v for k, v in browser.items())) > 2100
+        r = s.get(base + "/api/v1/health", timeout=10,
+                  headers={"Cookie": "c=" + "v" * (64 * 1024)})
+        assert r.status_code in (400, 413, 431, 494)
+    finally:
+        s.close()
+    assert healthy(base)
