@@ -256,10 +256,12 @@ db_chat_list(int64_t viewer, int limit, enum err *e)
 	size_t n = 0, i;
 	int rc;
 
+	/* Two sends in one millisecond give their chats the same activity
+	 * time: the later message (ids grow in commit order) goes first. */
 	st = stmt("SELECT c.id FROM members m JOIN chats c ON c.id=m.chat_id"
 	    " WHERE m.user_id=? AND m.hidden=0"
-	    " ORDER BY c.last_activity DESC, c.id DESC LIMIT ?", "ii", viewer,
-	    (int64_t)limit);
+	    " ORDER BY c.last_activity DESC, coalesce(c.last_message_id, 0) DESC,"
+	    " c.id DESC LIMIT ?", "ii", viewer, (int64_t)limit);
 	if (st == NULL || list == NULL || (ids = malloc((size_t)limit *
 	    sizeof(*ids))) == NULL) {
 		if (st != NULL)

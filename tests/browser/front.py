@@ -40,6 +40,9 @@ def main():
         cmd = line.strip()
         try:
             if cmd == "stop-api":
+                # The client polls on while parley is down: nginx then
+                # finds the socket gone, which is no fault here.
+                front.upstream_may_vanish = True
                 problems += front.procs[0].stop()
                 say("ok")
             elif cmd == "start-api":
