@@ -16,7 +16,6 @@
 #include "clock.h"
 #include "config.h"
 #include "cors.h"
-#include "handlers.h"
 #include "limits.h"
 #include "metrics.h"
 #include "peruser.h"

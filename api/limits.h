@@ -123,7 +123,7 @@
  * which holds the request's head (method, path, headers) and the
  * response's head. It clears all of it after each request of a kept-alive
  * connection, so each held poll costs this much: with libmicrohttpd's
- * default (32 KiB) a held poll cost 32 KiB of RSS, with 6 KiB 6.6-7.7 KB
+ * default (32 KiB) a held poll cost 32 KiB of RSS, with 6 KiB 6.4-8.1 KB
  * (docs/BENCHMARKS.md). libmicrohttpd reads a head into about half of it:
  * a head past about 2.8 KiB is answered 431, by libmicrohttpd itself with
  * its own HTML body. A browser's request to the API is about 0.8 KiB
@@ -131,8 +131,8 @@
 #define HTTPD_CONNECTION_MEMORY     (6 * 1024)
 /* parleyd: threads per core when --threads is not given. Measured on 2
  * cores (docs/BENCHMARKS.md): 4 per core made batches of at most 8 sends
- * and, with 10,000 held polls, delivery at 2,000 msg/s had p99 12-480 ms;
- * 32 per core gave p99 3-5 ms and 1.8x the durable sends. */
+ * and, with 10,000 held polls, delivery at 2,000 msg/s had p99 12 ms;
+ * 32 per core gave p99 3-4 ms and 1.8x the durable sends. */
 #define HTTPD_THREADS_PER_CORE      32
 
 /* parley.fcgi as CGI: the most of a refused body it reads and drops after

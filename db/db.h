@@ -42,8 +42,9 @@ void db_thread_close(void);
  * snapshot and SQLite takes its WAL read lock once, not per statement
  * (beginning and ending a read was a fifth of parleyd's CPU on GET /me).
  * Any write on the thread (tx_begin(), group_commit(), a write statement)
- * ends it first, so a request always reads its own writes. Not for the
- * long-poll, whose wake-up depends on reading after the bell. */
+ * ends it first, so a request always reads its own writes. The long-poll
+ * ends it before reading its bell and begins another for its query
+ * (api/h_events.c): no commit may fall between the two unseen. */
 void db_read_begin(void);
 void db_read_end(void);
 
