@@ -34,8 +34,9 @@ $(FUZZ_BUILD)/schema.c: $(sort $(wildcard schema/*.sql)) schema/embed.sh
 $(FUZZ_BUILD)/schema.o: $(FUZZ_BUILD)/schema.c
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_CORE)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $^ \
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_CORE) tests/inmem.h
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ \
+	    $(filter-out %.h,$^) \
 	    $(PKG_LIBS)
 
 .SECONDARY: $(FUZZ_CORE) $(FUZZ_BUILD)/schema.c

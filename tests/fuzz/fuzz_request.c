@@ -40,55 +40,23 @@
 #include "../../api/api.h"
 #include "../../api/config.h"
 #include "../../db/internal.h"
-
-#define MAX_HEADERS 32
-
-struct fuzz_front {
-	const char *names[MAX_HEADERS];
-	const char *values[MAX_HEADERS];
-	size_t n;
-};
+#include "../inmem.h"
 
 static char token_a[64], token_b[64];
 static sqlite3 *template_db;
-
-static const char *
-fuzz_header(void *front, const char *name)
-{
-	struct fuzz_front *f = front;
-	size_t i;
-
-	for (i = 0; i < f->n; i++)
-		if (strcasecmp(f->names[i], name) == 0)
-			return f->values[i];
-	return NULL;
-}
 
 /* Runs one request from C strings (set-up only); returns the JSON body. */
 static json_t *
 setup_request(const char *method, const char *path, const char *token,
     const char *body)
 {
-	struct fuzz_front f = { .n = 0 };
+	struct inmem_front f;
 	struct request req;
 	struct response resp;
-	char auth[96];
 	json_t *j;
 
-	if (token != NULL) {
-		snprintf(auth, sizeof(auth), "Bearer %s", token);
-		f.names[f.n] = "Authorization";
-		f.values[f.n++] = auth;
-	}
-	api_request_init(&req);
+	inmem_request(&req, &f, method, path, NULL, token, body);
 	api_response_init(&resp);
-	req.method = method;
-	req.path = path;
-	req.peer = "127.0.0.1";
-	req.header = fuzz_header;
-	req.front = &f;
-	req.body = body;
-	req.body_len = body ? strlen(body) : 0;
 	api_handle(&req, &resp);
 	if (resp.status >= 300) {
 		fprintf(stderr, "fuzz set-up: %s %s: %d %.*s\n", method, path,
@@ -231,7 +199,7 @@ check_response(const struct response *resp)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct fuzz_front f = { .n = 0 };
+	struct inmem_front f;
 	struct request req;
 	struct response resp;
 	const char *end, *body;
@@ -257,11 +225,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	copy_db(conn(), template_db);
 	api_stopping = 0;
-	api_request_init(&req);
+	/* The method, path and headers are filled in from head below. */
+	inmem_request(&req, &f, "GET", "/api/v1", NULL, NULL, NULL);
 	api_response_init(&resp);
-	req.peer = "127.0.0.1";
-	req.header = fuzz_header;
-	req.front = &f;
 	req.body = body;
 	req.body_len = body != NULL ? size - (size_t)(body -
 	    (const char *)data) : 0;
@@ -281,7 +247,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		req.query = q + 1;
 	}
 	/* The headers. */
-	for (line = next; line != NULL && f.n < MAX_HEADERS; line = next) {
+	for (line = next; line != NULL && f.n < INMEM_MAX_HEADERS; line = next) {
 		char *colon;
 		next = strchr(line, '\n');
 		if (next != NULL)

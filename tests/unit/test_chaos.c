@@ -38,6 +38,7 @@
 #include "../../api/api.h"
 #include "../../api/config.h"
 #include "../../db/internal.h"
+#include "../inmem.h"
 
 /* So that make check stays short: every k up to 400, then every 3rd
  * (every 10th under AddressSanitizer, where a run is ~5 times slower).
@@ -140,24 +141,6 @@ static const sqlite3_mem_methods mem = { s_malloc, s_free, s_realloc,
 
 /* --- requests in memory ---------------------------------------------- */
 
-struct front {
-	const char *names[4];
-	const char *values[4];
-	size_t n;
-};
-
-static const char *
-header(void *f, const char *name)
-{
-	struct front *fr = f;
-	size_t i;
-
-	for (i = 0; i < fr->n; i++)
-		if (strcasecmp(fr->names[i], name) == 0)
-			return fr->values[i];
-	return NULL;
-}
-
 struct answer {
 	int status;
 	json_t *json;              /* the parsed body, or NULL */
@@ -168,27 +151,13 @@ static struct answer
 run(const char *method, const char *path, const char *query,
     const char *token, const char *body)
 {
-	struct front f = { .n = 0 };
+	struct inmem_front f;
 	struct request req;
 	struct response resp;
 	struct answer a;
-	char auth[96];
 
-	if (token != NULL) {
-		snprintf(auth, sizeof(auth), "Bearer %s", token);
-		f.names[f.n] = "Authorization";
-		f.values[f.n++] = auth;
-	}
-	api_request_init(&req);
+	inmem_request(&req, &f, method, path, query, token, body);
 	api_response_init(&resp);
-	req.method = method;
-	req.path = path;
-	req.query = query != NULL ? query : "";
-	req.peer = "127.0.0.1";
-	req.header = header;
-	req.front = &f;
-	req.body = body;
-	req.body_len = body != NULL ? strlen(body) : 0;
 	api_stopping = 1;
 	api_handle(&req, &resp);
 	if (resp.wait) { /* woken at once */
@@ -403,27 +372,13 @@ test_each_allocation_fails(void **state)
 			countdown = k;
 			dup2(devnull, 2); /* "db: out of memory" lines */
 			{
-				struct front f = { .n = 0 };
+				struct inmem_front f;
 				struct request req;
 				struct response resp;
-				char auth[96];
-				const char *t = token_of(cc->who);
 
-				if (t != NULL) {
-					snprintf(auth, sizeof(auth), "Bearer %s", t);
-					f.names[f.n] = "Authorization";
-					f.values[f.n++] = auth;
-				}
-				api_request_init(&req);
+				inmem_request(&req, &f, cc->method, cc->path,
+				    cc->query, token_of(cc->who), cc->body);
 				api_response_init(&resp);
-				req.method = cc->method;
-				req.path = cc->path;
-				req.query = cc->query ? cc->query : "";
-				req.peer = "127.0.0.1";
-				req.header = header;
-				req.front = &f;
-				req.body = cc->body;
-				req.body_len = cc->body ? strlen(cc->body) : 0;
 				api_stopping = 1;
 				api_handle(&req, &resp);
 				if (resp.wait) {
