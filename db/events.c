@@ -142,13 +142,25 @@ emit_to_rows(sqlite3_stmt *st, const char *type, int64_t message_id,
 	return e;
 }
 
+/* One statement for all the members, not one insert each: a send's cost
+ * in the group committer is mostly per statement, and AUTOINCREMENT
+ * writes its sequence once per statement, not per row. */
 enum err
 emit_to_members(int64_t chat, const char *type, int64_t message_id,
     const char *data, int64_t except, int64_t now_ms)
 {
-	return emit_to_rows(stmt("SELECT user_id FROM members WHERE chat_id=?"
-	    " AND user_id<>?", "ii", chat, except), type, message_id, data,
-	    now_ms);
+	sqlite3_stmt *st = stmt("INSERT INTO events (user_id, type, message_id,"
+	    " data, at) SELECT user_id, ?, ?, ?, ? FROM members WHERE"
+	    " chat_id=? AND user_id<>? RETURNING user_id", "tItiii", type,
+	    message_id, data, now_ms, chat, except);
+	int rc;
+
+	if (st == NULL)
+		return ERR_INTERNAL;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		ring_later(sqlite3_column_int64(st, 0));
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? ERR_OK : map_rc(rc, "events");
 }
 
 /* Those who watch user: who has user as a contact, and the members of the

@@ -118,7 +118,8 @@ message_send_tx(const struct message_new *m, int64_t now_ms, bool *created,
 	id = sqlite3_last_insert_rowid(conn());
 	*e = exec_stmt(stmt("UPDATE chats SET last_message_id=?,"
 	    " last_activity=? WHERE id=?", "iii", id, now_ms, m->chat));
-	if (*e == ERR_OK) /* a direct chat its member had left comes back */
+	/* a direct chat its member had left comes back */
+	if (*e == ERR_OK && strcmp(r.type, "direct") == 0)
 		*e = exec_stmt(stmt("UPDATE members SET hidden=0 WHERE chat_id=?"
 		    " AND hidden=1", "i", m->chat));
 	if (*e == ERR_OK)
