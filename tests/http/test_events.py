@@ -329,3 +329,27 @@ def test_channel_messages_get_no_delivery_receipts(api):
     poll(api, tb, b_next)  # b's cursor passes the message
     events, _ = drain(api, ta, a_last)
     assert not of_type(events, "message.delivered")
+
+
+def test_a_direct_message_after_channel_polls_gets_its_receipt(api):
+    # b's polls past channel messages are answered without a write; the
+    # server remembers how far it checked (db_events_ack()), and a direct
+    # message after that stretch still gets its receipt, once
+    a, ta = api.register()
+    b, tb = api.register()
+    ch = api.post("/api/v1/chats", {"type": "channel", "title": "News"},
+                  token=ta).j["id"]
+    api.post(f"/api/v1/chats/{ch}/members", {"user_id": b["id"]}, token=tb)
+    d = direct(api, ta, b["id"])
+    b_last = cursor(api, tb)
+    for i in range(3):
+        send(api, ta, ch, f"news {i}")
+        _, b_last = drain(api, tb, b_last)
+    a_last = cursor(api, ta)
+    m = send(api, ta, d, "and this one is for you")
+    events, b_last = drain(api, tb, b_last)
+    assert [x["id"] for x in of_type(events, "message.new")] == [m["id"]]
+    poll(api, tb, b_last)  # b's cursor passes the direct message
+    events, _ = drain(api, ta, a_last)
+    assert of_type(events, "message.delivered") == [
+        {"chat_id": d, "message_id": m["id"], "user_id": b["id"]}]
