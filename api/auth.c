@@ -144,7 +144,7 @@ auth_request(struct request *req, struct response *resp)
 	/* Sliding expiry, written at most once per SESSION_SLIDE_EVERY_S. */
 	if (now + (int64_t)config.session_ttl * 1000 - expires >
 	    SESSION_SLIDE_EVERY_S * 1000LL)
-		(void)db_session_extend(req->session_id,
+		(void)db_session_extend(hash, req->session_id,
 		    now + (int64_t)config.session_ttl * 1000);
 	return ERR_OK;
 }

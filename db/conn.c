@@ -412,6 +412,15 @@ db_read_end(void)
 		(void)exec_stmt(stmt("ROLLBACK", ""));
 }
 
+void
+db_read_renew(void)
+{
+	if (!in_read)
+		return;
+	db_read_end();
+	db_read_begin();
+}
+
 enum err
 tx_begin(void)
 {

@@ -240,8 +240,9 @@ enum err db_session_create(int64_t user, const unsigned char *token_hash,
 enum err db_session_find(const unsigned char *token_hash, int64_t now_ms,
     int64_t *user, int64_t *session, int64_t *tenant, int64_t *expires_ms);
 
-/* Moves a session's expiry to expires_ms. */
-enum err db_session_extend(int64_t session, int64_t expires_ms);
+/* Moves the expiry of session (of token_hash) to expires_ms. */
+enum err db_session_extend(const unsigned char *token_hash, int64_t session,
+    int64_t expires_ms);
 
 /* Ends a session. */
 enum err db_session_delete(int64_t session);

@@ -17,9 +17,11 @@
 #include "internal.h"
 #include "../api/text.h"
 
-/* Users whose events the current transaction queued, rung on commit. */
+/* Users whose events the current transaction queued, rung on commit; and
+ * whether it ended sessions (sessions_ended()). */
 static __thread int64_t *pending;
 static __thread size_t npending, cappending;
+static __thread bool pending_sessions;
 
 void
 ring_pending(void)
@@ -27,12 +29,25 @@ ring_pending(void)
 	if (npending > 0)
 		bell_ring(pending, npending);
 	npending = 0;
+	if (pending_sessions)
+		bell_sessions_changed();
+	pending_sessions = false;
 }
 
 void
 forget_pending(void)
 {
 	npending = 0;
+	pending_sessions = false;
+}
+
+void
+sessions_ended(void)
+{
+	if (sqlite3_get_autocommit(conn()))
+		bell_sessions_changed(); /* the statement has committed */
+	else
+		pending_sessions = true;
 }
 
 size_t

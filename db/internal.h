@@ -113,6 +113,13 @@ enum err emit_user_updated(int64_t user, int64_t now_ms);
  * queued (tx_commit() calls it), or forgets them (tx_rollback()). */
 void ring_pending(void);
 void forget_pending(void);
+/* In a read transaction (db_read_begin()), ends it and begins another:
+ * the next read sees every commit made before this call. */
+void db_read_renew(void);
+
+/* The statement just run ended sessions: every process's cache of
+ * checked tokens must drop them once it commits (db/sessions.c). */
+void sessions_ended(void);
 /* Frees the thread's list (its connection is closing). */
 void pending_free(void);
 /* How many are listed, and forgetting those listed after a mark (a job

@@ -97,6 +97,8 @@ db_tenant_revoke(const char *name, int64_t now_ms, int *ended)
 	if (e == ERR_OK)
 		e = exec_stmt(stmt("DELETE FROM sessions WHERE user_id IN"
 		    " (SELECT id FROM users WHERE tenant_id=?)", "i", id));
+	if (e == ERR_OK)
+		sessions_ended();
 	if (e != ERR_OK)
 		goto err;
 	*ended = sqlite3_changes(conn());

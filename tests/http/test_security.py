@@ -253,6 +253,34 @@ def test_passwd_ends_sessions_and_held_poll(make_front, front_kind):
                    ).status_code == 201
 
 
+def test_logout_on_one_front_ends_the_token_on_the_other(make_front):
+    # Each process keeps the tokens it checked (db/sessions.c); a logout
+    # through one front must end the token in the other at once.
+    a = make_front("parleyd")
+    b = make_front("fcgi", db=a.front.db)
+    user, token = a.register()
+    for _ in range(3):  # checked, and so remembered, by both
+        assert a.get("/api/v1/me", token=token).j["id"] == user["id"]
+        assert b.get("/api/v1/me", token=token).j["id"] == user["id"]
+    assert b.delete("/api/v1/sessions/current", token=token
+                    ).status_code == 204
+    expect_error(a.get("/api/v1/me", token=token), 401, "invalid_token")
+    expect_error(b.get("/api/v1/me", token=token), 401, "invalid_token")
+    # and a third process, the admin command, ends them in both
+    t1 = a.login(login=user["login"]).j["token"]
+    t2 = b.login(login=user["login"]).j["token"]
+    for c in (a, b):
+        for t in (t1, t2):
+            assert c.get("/api/v1/me", token=t).status_code == 200
+    p = subprocess.run([binary("parley-admin"), "--db", a.front.db, "user",
+                        "passwd", user["login"]], input="a new password 2\n",
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    for c in (a, b):
+        for t in (t1, t2):
+            expect_error(c.get("/api/v1/me", token=t), 401, "invalid_token")
+
+
 # --- limits ---------------------------------------------------------------
 
 def test_lockout_ends_after_window(make_front, front_kind):
