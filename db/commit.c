@@ -98,6 +98,27 @@ wake_waiters(struct job *batch, enum err result)
 		job_done(waiters[0]);
 }
 
+/* Runs the jobs of batch in one transaction: first with no savepoint per
+ * job, and again with them if a job failed after it wrote (conn.c). */
+static enum err
+run_batch(struct job *batch, bool durable)
+{
+	bool savepoints = false;
+	struct job *j;
+	enum err e;
+
+	for (;;) {
+		if ((e = batch_begin(durable, savepoints)) != ERR_OK)
+			return e;
+		for (j = batch; j != NULL; j = j->next)
+			j->fn(j->arg);
+		if (savepoints || !batch_tainted())
+			return batch_commit();
+		batch_abandon();
+		savepoints = true;
+	}
+}
+
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t have_jobs = PTHREAD_COND_INITIALIZER;
 static struct job *head, **tailp = &head;
@@ -130,13 +151,7 @@ committer(void *unused)
 		 * next durable commit syncs the WAL up to it. */
 		for (j = batch; j != NULL && j->later; j = j->next)
 			;
-		e = batch_begin(j != NULL);
-		if (e == ERR_OK) {
-			for (j = batch; j != NULL; j = j->next)
-				j->fn(j->arg);
-			e = batch_commit();
-		}
-
+		e = run_batch(batch, j != NULL);
 		wake_waiters(batch, e);
 	}
 	return NULL;
@@ -172,19 +187,14 @@ enum err
 group_commit(void (*fn)(void *arg), void *arg)
 {
 	struct job j = { .fn = fn, .arg = arg };
-	enum err e;
 
 	db_read_end(); /* the caller reads what the batch wrote */
 	/* An in-memory database exists only on the caller's connection: the
 	 * committer could not see it. Run the job here, as a batch of one. */
 	if (!db_private())
 		pthread_once(&start_once, start_committer);
-	if (!started || db_private()) {
-		if ((e = batch_begin(true)) != ERR_OK)
-			return e;
-		fn(arg);
-		return batch_commit();
-	}
+	if (!started || db_private())
+		return run_batch(&j, true);
 	enqueue(&j);
 	job_wait(&j);
 	return j.result;

@@ -37,11 +37,16 @@ void tx_rollback(void);
 enum err tx_fail(enum err e);
 
 /* The group committer's own transaction around a batch of jobs (commit.c):
- * between them, tx_begin() and friends work on savepoints. batch_commit()
- * commits and rings the bells of every job; on failure it rolls back. A
- * batch that is not durable commits without syncing (when the database is
- * set to synchronous=FULL: with NORMAL, no commit syncs anyway). */
-enum err batch_begin(bool durable);
+ * between them, tx_begin() and friends mark jobs, each in a SAVEPOINT
+ * with savepoints, else only noting whether a failing job had written
+ * (batch_tainted(): then batch_abandon() rolls the batch back, to be run
+ * again with savepoints). batch_commit() commits and rings the bells of
+ * every job; on failure it rolls back. A batch that is not durable
+ * commits without syncing (when the database is set to synchronous=FULL:
+ * with NORMAL, no commit syncs anyway). */
+enum err batch_begin(bool durable, bool savepoints);
+bool batch_tainted(void);
+void batch_abandon(void);
 enum err batch_commit(void);
 
 /* True when the database is private to each connection (":memory:", ""):
@@ -51,7 +56,9 @@ bool db_private(void);
 /* Runs fn(arg) inside the next batch of the process's group committer and
  * returns once that batch committed: ERR_OK, or the batch's error (then
  * nothing fn did was kept). fn does its writes with tx_begin()/tx_commit()
- * as it would alone, and returns its own result through arg. */
+ * as it would alone, and returns its own result through arg. fn may run
+ * twice, the second time after the first was rolled back: it sets its
+ * results anew each time. */
 enum err group_commit(void (*fn)(void *arg), void *arg);
 
 /* Queues fn on a copy of the len bytes at arg for the committer and

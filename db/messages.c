@@ -155,6 +155,7 @@ send_job(void *arg)
 {
 	struct send_job *j = arg;
 
+	json_decref(j->msg); /* run again: the first run was rolled back */
 	j->msg = message_send_tx(j->m, j->now_ms, &j->created, &j->e);
 }
 
