@@ -36,6 +36,7 @@
 #include "cgi.h"
 
 static int listen_fd = -1;
+static bool listen_unix; /* listen_fd is a Unix socket */
 static volatile sig_atomic_t stopping;
 
 /* The FastCGI parameter (or CGI variable) of an HTTP header name:
@@ -271,6 +272,29 @@ run(struct request *req, struct response *resp, char **uri, char **body,
 	}
 }
 
+/*
+ * libfcgi closes a connection the careful way: shutdown(), then poll()
+ * and read() until the web server closes its end, so that data arriving
+ * late cannot make the kernel reset the connection and drop the answer.
+ * That is a sleep, a wake-up and four system calls per request, a sixth
+ * of parley.fcgi's time in the fan-out benchmark. A reset is a TCP
+ * matter: on a Unix socket with nothing left unread (the request's input
+ * read to its end, nothing more queued), closing at once loses nothing.
+ * True when this request's connection may be closed so.
+ */
+static bool
+close_at_once(FCGX_Request *fr)
+{
+	char c;
+	ssize_t r;
+
+	if (!listen_unix)
+		return false;
+	fcgi_drain(fr);
+	r = recv(fr->ipcFd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	return r == 0 || (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+}
+
 static void *
 worker(void *arg)
 {
@@ -297,6 +321,8 @@ worker(void *arg)
 		/* Log before FCGX_Finish_r(): req.method points into the
 		 * request's parameters, which it frees. */
 		api_finish(&req, &resp);
+		if (close_at_once(&fr))
+			(void)FCGX_Detach(&fr); /* FCGX_Free() then only closes */
 		FCGX_Finish_r(&fr);
 		api_request_free(&req);
 		api_response_free(&resp);
@@ -406,6 +432,12 @@ main(int argc, char **argv)
 	listen_fd = listen_socket();
 	if (listen_fd == -2)
 		return 1;
+	if (listen_fd >= 0) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		listen_unix = getsockname(listen_fd, (struct sockaddr *)&ss,
+		    &len) == 0 && ss.ss_family == AF_UNIX;
+	}
 	if (listen_fd == -1 && getenv("GATEWAY_INTERFACE") == NULL) {
 		fprintf(stderr, "parley.fcgi: no socket to accept on and no CGI"
 		    " request; use --listen unix:PATH or HOST:PORT, or run it"

@@ -382,48 +382,51 @@ ack_job(void *arg)
 }
 
 /*
- * What this process has seen of the stretches it answered without a write:
- * per user (by slot), the event id up to which its events want no receipt.
- * Events never change, so the next check of that user starts there, not
- * at the stored acknowledgement: a channel's member, whose acknowledgement
- * is not written, would otherwise have the whole stretch checked again at
- * every poll (15% of parley.fcgi's time in the fan-out benchmark). It is
- * only a hint: a process without it checks the whole stretch. (A restore
- * of an older database issues old ids again: a hint may then cost a
- * receipt, never an event.)
+ * Per-process hints about a user, by slot: what this process learnt in an
+ * earlier request that lets a later one skip a read. A hint is never
+ * needed for correctness: a process without it reads.
  */
-#define ACK_HINT_SLOTS 4096
+#define USER_HINT_SLOTS 4096
 
-static struct ack_hint {
-	int64_t user, checked_upto;
-} ack_hints[ACK_HINT_SLOTS];
-static pthread_mutex_t ack_hints_lock = PTHREAD_MUTEX_INITIALIZER;
+struct user_hints {
+	struct { int64_t user, value; } slot[USER_HINT_SLOTS];
+	pthread_mutex_t lock;
+};
 
-/* Where user's check may start: its hint if above acked, else acked. */
+/* user's hint in h, or 0 when it has none. */
 static int64_t
-ack_check_from(int64_t user, int64_t acked, int64_t upto)
+user_hint(struct user_hints *h, int64_t user)
 {
-	struct ack_hint *h = &ack_hints[bell_slot(user) % ACK_HINT_SLOTS];
-	int64_t from = acked;
+	int64_t v = 0;
+	uint32_t s = bell_slot(user) % USER_HINT_SLOTS;
 
-	pthread_mutex_lock(&ack_hints_lock);
-	if (h->user == user && h->checked_upto > acked &&
-	    h->checked_upto <= upto)
-		from = h->checked_upto;
-	pthread_mutex_unlock(&ack_hints_lock);
-	return from;
+	pthread_mutex_lock(&h->lock);
+	if (h->slot[s].user == user)
+		v = h->slot[s].value;
+	pthread_mutex_unlock(&h->lock);
+	return v;
 }
 
 static void
-ack_checked(int64_t user, int64_t upto)
+user_hint_set(struct user_hints *h, int64_t user, int64_t value)
 {
-	struct ack_hint *h = &ack_hints[bell_slot(user) % ACK_HINT_SLOTS];
+	uint32_t s = bell_slot(user) % USER_HINT_SLOTS;
 
-	pthread_mutex_lock(&ack_hints_lock);
-	h->user = user;
-	h->checked_upto = upto;
-	pthread_mutex_unlock(&ack_hints_lock);
+	pthread_mutex_lock(&h->lock);
+	h->slot[s].user = user;
+	h->slot[s].value = value;
+	pthread_mutex_unlock(&h->lock);
 }
+
+/* The event id up to which user's events want no receipt, as far as this
+ * process checked. Events never change, so the next check of that user
+ * starts there, not at the stored acknowledgement: a channel's member,
+ * whose acknowledgement is not written, would otherwise have the whole
+ * stretch checked again at every poll (15% of parley.fcgi's time in the
+ * fan-out benchmark). (A restore of an older database issues old ids
+ * again: a hint may then cost a receipt, never an event.) */
+static struct user_hints receipts_checked = {
+	.lock = PTHREAD_MUTEX_INITIALIZER };
 
 void
 db_events_ack(int64_t user, int64_t upto, int64_t now_ms)
@@ -443,7 +446,9 @@ db_events_ack(int64_t user, int64_t upto, int64_t now_ms)
 		/* 1 if one wants a receipt, -1 if the check failed */
 		int64_t wanted = 0;
 
-		from = ack_check_from(user, acked, upto);
+		from = user_hint(&receipts_checked, user);
+		if (from <= acked || from > upto)
+			from = acked;
 		if (from < upto)
 			wanted = query_int64(stmt("SELECT EXISTS (SELECT 1"
 			    " FROM events e JOIN messages m ON m.id=e.message_id"
@@ -452,7 +457,7 @@ db_events_ack(int64_t user, int64_t upto, int64_t now_ms)
 			    " AND e.type='message.new' AND m.sender_id<>?1)",
 			    "iii", user, from, upto), -1);
 		if (wanted == 0) {
-			ack_checked(user, upto);
+			user_hint_set(&receipts_checked, user, upto);
 			return;
 		}
 	}
@@ -510,15 +515,23 @@ presence_job(void *arg)
 	(void)presence_tx(j->user, j->until_ms, j->now_ms); /* likewise */
 }
 
+/* The online_until a read of this process last found for a user who was
+ * online. */
+static struct user_hints online_seen = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
 void
 db_presence_touch(int64_t user, int64_t until_ms, int64_t slack_ms,
     int64_t now_ms)
 {
 	struct presence_job j = { user, until_ms, now_ms };
 	sqlite3_stmt *st;
-	int64_t stored = 0;
+	int64_t stored = user_hint(&online_seen, user);
 	bool online = false;
 
+	/* Online until a time still to come: so it is now, for no sweep
+	 * takes a user offline before that time, and it only grows. */
+	if (stored > now_ms && stored + slack_ms >= until_ms)
+		return;
 	st = stmt("SELECT online_until, presence_online FROM users WHERE id=?",
 	    "i", user);
 	if (st == NULL)
@@ -528,6 +541,8 @@ db_presence_touch(int64_t user, int64_t until_ms, int64_t slack_ms,
 		online = sqlite3_column_int(st, 1) != 0;
 	}
 	sqlite3_reset(st);
+	if (online)
+		user_hint_set(&online_seen, user, stored);
 	if (online && stored + slack_ms >= until_ms)
 		return;
 	/* Nor for this: the next poll writes it again. */
