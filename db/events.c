@@ -593,8 +593,11 @@ db_prune(int64_t events_before_ms, int64_t typing_before_ms, int64_t now_ms)
 
 	if ((e = tx_begin()) != ERR_OK)
 		return e;
-	upto = query_int64(stmt("SELECT max(id) FROM events WHERE at<?", "i",
-	    events_before_ms), 0);
+	/* Ids grow with time (schema/0005): the old events are the ones
+	 * before the first young one (all of them when none is young). */
+	upto = query_int64(stmt("SELECT max(id) FROM events WHERE id<"
+	    " coalesce((SELECT id FROM events WHERE at>=? ORDER BY id LIMIT 1),"
+	    " 9223372036854775807)", "i", events_before_ms), 0);
 	if (upto > 0) {
 		e = exec_stmt(stmt("DELETE FROM events WHERE id<=?", "i", upto));
 		if (e == ERR_OK)
