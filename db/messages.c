@@ -7,27 +7,31 @@
 #include <string.h>
 
 #include "internal.h"
+#include "../api/text.h"
+
+/* A Message's attachment: {id, mime, name, size, url}, or null without. */
+static json_t *
+attachment_json(int64_t id, json_t *mime, json_t *name, json_t *size)
+{
+	char url[64];
+
+	if (id == 0)
+		return json_null();
+	snprintf(url, sizeof(url), "/api/v1/attachments/%lld", (long long)id);
+	return json_pack("{s:I, s:O, s:O, s:O, s:s}", "id", (json_int_t)id,
+	    "mime", mime, "name", name, "size", size, "url", url);
+}
 
 json_t *
 message_from_row(sqlite3_stmt *st)
 {
 	json_t *m = row_json(st), *a;
-	int64_t aid;
 
 	if (m == NULL)
 		return NULL;
-	aid = json_integer_value(json_object_get(m, "attachment_id"));
-	if (aid != 0) {
-		char url[64];
-		snprintf(url, sizeof(url), "/api/v1/attachments/%lld",
-		    (long long)aid);
-		a = json_pack("{s:I, s:O, s:O, s:O, s:s}", "id", (json_int_t)aid,
-		    "mime", json_object_get(m, "mime"),
-		    "name", json_object_get(m, "name"),
-		    "size", json_object_get(m, "size"), "url", url);
-	} else {
-		a = json_null();
-	}
+	a = attachment_json(json_integer_value(json_object_get(m,
+	    "attachment_id")), json_object_get(m, "mime"),
+	    json_object_get(m, "name"), json_object_get(m, "size"));
 	json_object_del(m, "attachment_id");
 	json_object_del(m, "mime");
 	json_object_del(m, "name");
@@ -72,6 +76,41 @@ messages_from(sqlite3_stmt *st, enum err *e)
 	}
 	*e = ERR_OK;
 	return list;
+}
+
+/* json_string(s), or null for NULL. */
+static json_t *
+string_or_null(const char *s)
+{
+	return s != NULL ? json_string(s) : json_null();
+}
+
+/* The Message m just stored as id: what message_json(id) would read back
+ * (tests/http/test_messages.py compares them), made without the read,
+ * which was 5% of the group committer's time per send. */
+static json_t *
+message_sent_json(int64_t id, const struct message_new *m,
+    int64_t attachment, int64_t now_ms)
+{
+	json_t *mime = NULL, *name = NULL, *size = NULL, *a;
+	char sent_at[32];
+
+	if (attachment != 0) {
+		mime = json_string(m->mime);
+		name = string_or_null(m->name);
+		size = json_integer((json_int_t)m->size);
+	}
+	a = attachment_json(attachment, mime, name, size);
+	json_decref(mime);
+	json_decref(name);
+	json_decref(size);
+	time_format(now_ms, sent_at);
+	return json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:s, s:n, s:o}",
+	    "id", (json_int_t)id, "chat_id", (json_int_t)m->chat,
+	    "sender_id", (json_int_t)m->sender, "text", string_or_null(m->text),
+	    "encrypted", string_or_null(m->encrypted),
+	    "client_msg_id", string_or_null(m->client_msg_id),
+	    "sent_at", sent_at, "edited_at", "attachment", a);
 }
 
 /* db_message_send() as one transaction: run by the group committer. */
@@ -126,7 +165,7 @@ message_send_tx(const struct message_new *m, int64_t now_ms, bool *created,
 		*e = emit_to_members(m->chat, "message.new", id, NULL, 0, now_ms);
 	if (*e != ERR_OK)
 		goto err;
-	msg = message_json(id);
+	msg = message_sent_json(id, m, attachment, now_ms);
 	if (msg == NULL) {
 		*e = ERR_INTERNAL;
 		goto err;

@@ -227,3 +227,32 @@ def test_search(api):
                  "q")
     expect_error(api.get("/api/v1/messages?q=%20", token=ta), 400,
                  "invalid_field", "q")
+
+
+def test_a_send_answers_the_message_as_it_is_stored(api):
+    # the answer to a send is made from what was sent, not read back
+    # (db/messages.c): it must equal the message as history and a retry
+    # read it, field for field
+    a, ta = api.register()
+    b, tb = api.register()
+    d = direct(api, ta, b["id"])
+    bodies = [
+        {"text": "with a file \u00e9\U0001F600", "client_msg_id": "same-1",
+         "attachment": {"mime": "image/png", "name": "dot.png",
+                        "data": b64(PNG)}},
+        {"text": "no name", "client_msg_id": "same-2",
+         "attachment": {"mime": "application/octet-stream",
+                        "data": b64(b"\0\1")}},
+        {"encrypted": "opaque \"blob\" \\ +/=", "client_msg_id": "same-3"},
+        {"text": "plain"},
+    ]
+    sent = []
+    for body in bodies:
+        r = api.post(f"/api/v1/chats/{d}/messages", body, token=ta)
+        assert r.status_code == 201, r.text
+        sent.append(r.j)
+        if "client_msg_id" in body:
+            again = api.post(f"/api/v1/chats/{d}/messages", body, token=ta)
+            assert again.status_code == 200 and again.j == r.j
+    hist = api.get(f"/api/v1/chats/{d}/messages", token=tb).j["messages"]
+    assert hist[-len(sent):] == sent
