@@ -6,8 +6,8 @@
  * bell's sequence number read BEFORE the query, and the front parks the
  * request until the bell moves or the deadline passes, then calls it
  * again. So the first call does the one-time work (presence, delivery
- * receipts for the cursor), and every call reads. Its reads share read
- * transactions (db_read_begin()), with care for the bell's order below.
+ * receipts for the cursor), and every call reads. Its reads share one
+ * read transaction (db_read_begin()), begun after the bell is read.
  */
 #include "../db/bell.h"
 #include "../db/db.h"
@@ -69,6 +69,14 @@ h_events(struct request *req, struct response *resp)
 		    "limit is 1 to %ld", config.page_size);
 		return;
 	}
+	/* The bell's value before the snapshot this call reads in: a commit
+	 * that rang after it is either in the snapshot or moves the bell.
+	 * auth may have read in a snapshot already (a token its process had
+	 * not seen): that one ends, and the next read begins another
+	 * (db_read_begin() is lazy: at its first read). */
+	db_read_end();
+	seq = bell_seq(req->user_id);
+	db_read_begin();
 	if (req->calls == 1) {
 		req->deadline_ms = now + timeout * 1000;
 		/* Online while held, and for --presence-grace after; a
@@ -78,29 +86,26 @@ h_events(struct request *req, struct response *resp)
 		    config.presence_grace * 1000 / 2, now);
 	}
 
-	db_events_bounds(&last, &floor);
-	if (last < 0) { /* not "your cursor expired": the database failed */
-		reply_db_error(resp, req, ERR_INTERNAL, 0);
-		return;
-	}
-	if (!has_after) {
-		reply_events(resp, json_array(), last);
-		return;
-	}
-	if (after > last || after < floor) {
-		reply_expired(req, resp, last);
-		return;
+	/* A cursor within the bounds this process read last is judged
+	 * without reading them (a woken poll's was judged when it came in). */
+	if (!has_after || !db_events_cursor_known(after)) {
+		db_events_bounds(&last, &floor);
+		if (last < 0) { /* not "cursor expired": the database failed */
+			reply_db_error(resp, req, ERR_INTERNAL, 0);
+			return;
+		}
+		if (!has_after) {
+			reply_events(resp, json_array(), last);
+			return;
+		}
+		if (after > last || after < floor) {
+			reply_expired(req, resp, last);
+			return;
+		}
 	}
 	if (req->calls == 1)
 		db_events_ack(req->user_id, after, now);
 
-	/* The bell's value before the query's snapshot: a commit that rang
-	 * after this read is either in the snapshot or moves the bell. So the
-	 * snapshot that auth and the bounds read in ends first, and the
-	 * query's begins after (db_read_begin() is lazy: at its first read). */
-	db_read_end();
-	seq = bell_seq(req->user_id);
-	db_read_begin();
 	events = db_events_read(req->user_id, after, (int)limit, &last_id, &e);
 	db_read_end();
 	if (events == NULL) {

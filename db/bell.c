@@ -6,7 +6,7 @@
  *   struct bell_map    magic, global counter, global waiter count
  *   seq[BELL_SLOTS]    one counter per slot: the futex words
  *   waiters[...]       how many threads (in any process) sleep on each
- *   journal            the slots rung lately, and the sessions' epoch
+ *   journal            the slots rung lately, and the cache epoch
  *
  * Rules that make it correct:
  *   - A ringer bumps a slot, THEN reads its waiter count; a waiter bumps
@@ -71,8 +71,9 @@ struct bell_map {
 	 * (p << 32 | slot), written after the slot was bumped. */
 	uint32_t journal_pos;      /* entries ever written */
 	/* Appended later still (a file made before holds 0 here): moved
-	 * after every commit that ended sessions (bell_sessions_changed()). */
-	uint32_t sessions_epoch;
+	 * after every commit that changed what processes cache from the
+	 * database (bell_caches_stale()). */
+	uint32_t cache_epoch;
 	uint32_t pad2[14];
 	uint64_t journal[BELL_JOURNAL];
 };
@@ -282,20 +283,20 @@ bell_ring_all(void)
 		ring_slot(m, s);
 	/* Past the journal's length: its readers scan everything. */
 	__atomic_fetch_add(&m->journal_pos, BELL_JOURNAL + 1, __ATOMIC_SEQ_CST);
-	bell_sessions_changed();
+	bell_caches_stale();
 	ring_global(m);
 }
 
 uint32_t
-bell_sessions_epoch(void)
+bell_cache_epoch(void)
 {
-	return __atomic_load_n(&map()->sessions_epoch, __ATOMIC_SEQ_CST);
+	return __atomic_load_n(&map()->cache_epoch, __ATOMIC_SEQ_CST);
 }
 
 void
-bell_sessions_changed(void)
+bell_caches_stale(void)
 {
-	__atomic_add_fetch(&map()->sessions_epoch, 1, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&map()->cache_epoch, 1, __ATOMIC_SEQ_CST);
 }
 
 bool

@@ -56,7 +56,7 @@ uint32_t bell_seq(int64_t user);
  * global(), which then find no slot changed). */
 void bell_ring(const int64_t *users, size_t n);
 
-/* Rings every slot and the global counter, and moves the sessions' epoch:
+/* Rings every slot and the global counter, and moves the cache epoch:
  * every waiter of every process on this bell re-runs its query, and every
  * cache of tokens is dropped (shutdown, or after the database was changed
  * behind the handlers' back, e.g. a restore). */
@@ -69,12 +69,13 @@ void bell_ring_all(void);
 bool bell_wait(int64_t user, uint32_t seq, int64_t deadline_ms,
     volatile const int *stop);
 
-/* The sessions' epoch: a writer that ended sessions moves it after its
- * commit (and bell_ring_all() does), so that every process's cache of
- * checked tokens (db/sessions.c) drops what it held. Read it BEFORE the
- * query whose answer is cached. */
-uint32_t bell_sessions_epoch(void);
-void bell_sessions_changed(void);
+/* The cache epoch: a writer that changed what processes cache from the
+ * database (ended sessions, pruned events) moves it after its commit, and
+ * bell_ring_all() does, so that every process drops what it cached (the
+ * tokens it checked, db/sessions.c; the event queue's bounds,
+ * db/events.c). Read it BEFORE the query whose answer is cached. */
+uint32_t bell_cache_epoch(void);
+void bell_caches_stale(void);
 
 /* The global counter, for a process-wide waker thread. */
 uint32_t bell_global(void);

@@ -354,6 +354,11 @@ enum err db_attachment_get(int64_t user, int64_t id, char **data,
  * *last_issued is -1 when the database could not be read. */
 void db_events_bounds(int64_t *last_issued, int64_t *pruned_upto);
 
+/* True when cursor after lies within the bounds this process read last
+ * and nothing since can have moved them past it: then they need not be
+ * read again to judge it. */
+bool db_events_cursor_known(int64_t after);
+
 /* user's events after the cursor, at most limit, as API event objects;
  * *last_id is the id of the last event read (after when none). */
 json_t *db_events_read(int64_t user, int64_t after, int limit,

@@ -124,9 +124,10 @@ void forget_pending(void);
  * the next read sees every commit made before this call. */
 void db_read_renew(void);
 
-/* The statement just run ended sessions: every process's cache of
- * checked tokens must drop them once it commits (db/sessions.c). */
-void sessions_ended(void);
+/* The statement just run changed what processes cache (it ended
+ * sessions, or pruned events): every process drops its caches once it
+ * commits (bell_cache_epoch()). */
+void caches_stale(void);
 /* Frees the thread's list (its connection is closing). */
 void pending_free(void);
 /* How many are listed, and forgetting those listed after a mark (a job

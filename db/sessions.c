@@ -6,9 +6,9 @@
  * emptied page cache (SQLite keeps none across another writer's commit):
  * 15-19% of the time of a send or a poll (docs/BENCHMARKS.md). So each
  * process keeps the tokens it checked lately. An entry holds until its
- * session expires or until the sessions' epoch in the bell moves, which
- * every write that ends sessions does after its commit, in whichever
- * process (sessions_ended()).
+ * session expires or until the cache epoch in the bell moves, which
+ * every write that ends sessions moves after its commit, in whichever
+ * process (caches_stale()).
  */
 #include <pthread.h>
 #include <string.h>
@@ -87,7 +87,7 @@ db_session_find(const unsigned char *token_hash, int64_t now_ms,
 
 	/* The epoch first, then a snapshot begun after it: an entry is never
 	 * newer in epoch than in what it read. */
-	c.epoch = bell_sessions_epoch();
+	c.epoch = bell_cache_epoch();
 	if (session_cached(token_hash, now_ms, c.epoch, &c)) {
 		*user = c.user;
 		*session = c.session;
@@ -156,7 +156,7 @@ db_session_delete(int64_t session)
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return map_rc(rc, "session delete");
-	sessions_ended();
+	caches_stale();
 	/* The user's held polls wake, check their token again and end
 	 * with 401 at once (tests/http/test_security.py). */
 	if (user != 0)

@@ -98,7 +98,7 @@ db_tenant_revoke(const char *name, int64_t now_ms, int *ended)
 		e = exec_stmt(stmt("DELETE FROM sessions WHERE user_id IN"
 		    " (SELECT id FROM users WHERE tenant_id=?)", "i", id));
 	if (e == ERR_OK)
-		sessions_ended();
+		caches_stale();
 	if (e != ERR_OK)
 		goto err;
 	*ended = sqlite3_changes(conn());

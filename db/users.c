@@ -249,7 +249,7 @@ db_user_set_password(int64_t id, const char *hash, int64_t keep)
 		e = exec_stmt(stmt("DELETE FROM sessions WHERE user_id=? AND id<>?",
 		    "ii", id, keep));
 	if (e == ERR_OK)
-		sessions_ended();
+		caches_stale();
 	if (e != ERR_OK)
 		return tx_fail(e);
 	if ((e = tx_commit()) == ERR_OK)

@@ -160,10 +160,10 @@ test_ring_and_seq(void **state)
 	assert_int_equal(bell_seq(u), s0 + 3);
 }
 
-/* The sessions' epoch moves when sessions end and when everything is
+/* The cache epoch moves when caches go stale and when everything is
  * rung, not on an ordinary ring; another process sees it move. */
 static void
-test_sessions_epoch(void **state)
+test_cache_epoch(void **state)
 {
 	int64_t u = 7;
 	uint32_t e0;
@@ -172,28 +172,28 @@ test_sessions_epoch(void **state)
 
 	(void)state;
 	assert_int_equal(bell_open(db_path("epoch")), 0);
-	e0 = bell_sessions_epoch();
+	e0 = bell_cache_epoch();
 	bell_ring(&u, 1);
-	assert_int_equal(bell_sessions_epoch(), e0);
-	bell_sessions_changed();
-	assert_int_equal(bell_sessions_epoch(), e0 + 1);
+	assert_int_equal(bell_cache_epoch(), e0);
+	bell_caches_stale();
+	assert_int_equal(bell_cache_epoch(), e0 + 1);
 	bell_ring_all();
-	assert_int_equal(bell_sessions_epoch(), e0 + 2);
+	assert_int_equal(bell_cache_epoch(), e0 + 2);
 
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		if (bell_open(db_path("elsewhere")) != 0 ||
 		    bell_open(db_path("epoch")) != 0 ||
-		    bell_sessions_epoch() != e0 + 2)
+		    bell_cache_epoch() != e0 + 2)
 			_exit(1);
-		bell_sessions_changed();
+		bell_caches_stale();
 		_exit(0);
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
-	assert_int_equal(bell_sessions_epoch(), e0 + 3);
+	assert_int_equal(bell_cache_epoch(), e0 + 3);
 }
 
 static int
@@ -716,7 +716,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ring_and_seq),
-		cmocka_unit_test(test_sessions_epoch),
+		cmocka_unit_test(test_cache_epoch),
 		cmocka_unit_test(test_changed_since),
 		cmocka_unit_test(test_wake_other_process),
 		cmocka_unit_test(test_other_slot_does_not_wake),
