@@ -294,12 +294,82 @@ db_events_bounds(int64_t *last_issued, int64_t *pruned_upto)
 	pthread_mutex_unlock(&bounds_seen.lock);
 }
 
+/*
+ * Per-process hints about a user or a chat, by slot: what this process
+ * learnt in an earlier request that lets a later one skip a read. A hint
+ * is never needed for correctness: a process without it reads.
+ */
+#define HINT_SLOTS 4096
+
+struct hints {
+	struct { int64_t id, value; } slot[HINT_SLOTS];
+	pthread_mutex_t lock;
+};
+
+/* The hint of id in h, or 0 when it has none. */
+static int64_t
+hint(struct hints *h, int64_t id)
+{
+	int64_t v = 0;
+	uint32_t s = bell_slot(id) % HINT_SLOTS;
+
+	pthread_mutex_lock(&h->lock);
+	if (h->slot[s].id == id)
+		v = h->slot[s].value;
+	pthread_mutex_unlock(&h->lock);
+	return v;
+}
+
+static void
+hint_set(struct hints *h, int64_t id, int64_t value)
+{
+	uint32_t s = bell_slot(id) % HINT_SLOTS;
+
+	pthread_mutex_lock(&h->lock);
+	h->slot[s].id = id;
+	h->slot[s].value = value;
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* The event id up to which user's events want no receipt, as far as this
+ * process checked (db_events_ack()) or answered them (db_events_read()),
+ * in one stretch from the stored acknowledgement. Events never change, so
+ * the next check of that user starts there: a channel's member, whose
+ * acknowledgement is not written, would otherwise have the whole stretch
+ * checked again at every poll (15% of parley.fcgi's time in the fan-out
+ * benchmark). (A restore of an older database issues old ids again: a
+ * hint may then cost a receipt, never an event.) */
+static struct hints receipts_checked = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* Whether a chat is a channel (1) or not (2): a chat's type never
+ * changes. */
+static struct hints chat_types = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* True when a message.new of sender in chat, queued for user, wants a
+ * delivery receipt (or when that cannot be read: then it is checked). */
+static bool
+wants_receipt(int64_t user, int64_t sender, int64_t chat)
+{
+	int64_t type;
+
+	if (sender == user)
+		return false;
+	if ((type = hint(&chat_types, chat)) == 0) {
+		type = query_int64(stmt("SELECT CASE type WHEN 'channel' THEN 1"
+		    " ELSE 2 END FROM chats WHERE id=?", "i", chat), 0);
+		if (type != 0)
+			hint_set(&chat_types, chat, type);
+	}
+	return type != 1;
+}
+
 json_t *
 db_events_read(int64_t user, int64_t after, int limit, int64_t *last_id,
     enum err *e)
 {
 	sqlite3_stmt *st;
 	json_t *events = json_array();
+	bool receipts = false; /* one of them wants a delivery receipt */
 	int rc;
 
 	*last_id = after;
@@ -323,6 +393,10 @@ db_events_read(int64_t user, int64_t after, int limit, int64_t *last_id,
 			d = message_json(sqlite3_column_int64(st, 3));
 		if (d == NULL)
 			continue; /* the message was deleted: message.deleted follows */
+		if (data == NULL && !receipts && wants_receipt(user,
+		    json_integer_value(json_object_get(d, "sender_id")),
+		    json_integer_value(json_object_get(d, "chat_id"))))
+			receipts = true;
 		json_array_append_new(events, json_pack("{s:I, s:s, s:s, s:o}",
 		    "id", (json_int_t)id,
 		    "type", (const char *)sqlite3_column_text(st, 1),
@@ -341,6 +415,11 @@ db_events_read(int64_t user, int64_t after, int limit, int64_t *last_id,
 	if (*last_id > bounds_seen.last_issued)
 		bounds_seen.last_issued = *last_id;
 	pthread_mutex_unlock(&bounds_seen.lock);
+	/* None of them wants a receipt, and they follow what was checked: the
+	 * next poll, acknowledging them, checks nothing (db_events_ack()). */
+	if (!receipts && *last_id > after &&
+	    hint(&receipts_checked, user) >= after)
+		hint_set(&receipts_checked, user, *last_id);
 	*e = ERR_OK;
 	return events;
 }
@@ -430,59 +509,14 @@ ack_job(void *arg)
 	(void)ack_tx(j->user, j->upto, j->now_ms); /* the next poll retries */
 }
 
-/*
- * Per-process hints about a user, by slot: what this process learnt in an
- * earlier request that lets a later one skip a read. A hint is never
- * needed for correctness: a process without it reads.
- */
-#define USER_HINT_SLOTS 4096
-
-struct user_hints {
-	struct { int64_t user, value; } slot[USER_HINT_SLOTS];
-	pthread_mutex_t lock;
-};
-
-/* user's hint in h, or 0 when it has none. */
-static int64_t
-user_hint(struct user_hints *h, int64_t user)
-{
-	int64_t v = 0;
-	uint32_t s = bell_slot(user) % USER_HINT_SLOTS;
-
-	pthread_mutex_lock(&h->lock);
-	if (h->slot[s].user == user)
-		v = h->slot[s].value;
-	pthread_mutex_unlock(&h->lock);
-	return v;
-}
-
-static void
-user_hint_set(struct user_hints *h, int64_t user, int64_t value)
-{
-	uint32_t s = bell_slot(user) % USER_HINT_SLOTS;
-
-	pthread_mutex_lock(&h->lock);
-	h->slot[s].user = user;
-	h->slot[s].value = value;
-	pthread_mutex_unlock(&h->lock);
-}
-
-/* The event id up to which user's events want no receipt, as far as this
- * process checked. Events never change, so the next check of that user
- * starts there, not at the stored acknowledgement: a channel's member,
- * whose acknowledgement is not written, would otherwise have the whole
- * stretch checked again at every poll (15% of parley.fcgi's time in the
- * fan-out benchmark). (A restore of an older database issues old ids
- * again: a hint may then cost a receipt, never an event.) */
-static struct user_hints receipts_checked = {
-	.lock = PTHREAD_MUTEX_INITIALIZER };
-
 void
 db_events_ack(int64_t user, int64_t upto, int64_t now_ms)
 {
 	struct ack_job j = { .user = user, .upto = upto, .now_ms = now_ms };
 	int64_t acked, from;
 
+	if (hint(&receipts_checked, user) >= upto)
+		return; /* nothing up to upto wants a receipt */
 	acked = query_int64(stmt("SELECT acked_id FROM cursors WHERE user_id=?",
 	    "i", user), 0);
 	if (upto <= acked)
@@ -495,7 +529,7 @@ db_events_ack(int64_t user, int64_t upto, int64_t now_ms)
 		/* 1 if one wants a receipt, -1 if the check failed */
 		int64_t wanted = 0;
 
-		from = user_hint(&receipts_checked, user);
+		from = hint(&receipts_checked, user);
 		if (from <= acked || from > upto)
 			from = acked;
 		if (from < upto)
@@ -506,7 +540,7 @@ db_events_ack(int64_t user, int64_t upto, int64_t now_ms)
 			    " AND e.type='message.new' AND m.sender_id<>?1)",
 			    "iii", user, from, upto), -1);
 		if (wanted == 0) {
-			user_hint_set(&receipts_checked, user, upto);
+			hint_set(&receipts_checked, user, upto);
 			return;
 		}
 	}
@@ -566,7 +600,7 @@ presence_job(void *arg)
 
 /* The online_until a read of this process last found for a user who was
  * online. */
-static struct user_hints online_seen = { .lock = PTHREAD_MUTEX_INITIALIZER };
+static struct hints online_seen = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 void
 db_presence_touch(int64_t user, int64_t until_ms, int64_t slack_ms,
@@ -574,7 +608,7 @@ db_presence_touch(int64_t user, int64_t until_ms, int64_t slack_ms,
 {
 	struct presence_job j = { user, until_ms, now_ms };
 	sqlite3_stmt *st;
-	int64_t stored = user_hint(&online_seen, user);
+	int64_t stored = hint(&online_seen, user);
 	bool online = false;
 
 	/* Online until a time still to come: so it is now, for no sweep
@@ -591,7 +625,7 @@ db_presence_touch(int64_t user, int64_t until_ms, int64_t slack_ms,
 	}
 	sqlite3_reset(st);
 	if (online)
-		user_hint_set(&online_seen, user, stored);
+		hint_set(&online_seen, user, stored);
 	if (online && stored + slack_ms >= until_ms)
 		return;
 	/* Nor for this: the next poll writes it again. */

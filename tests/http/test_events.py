@@ -350,6 +350,14 @@ def test_a_direct_message_after_channel_polls_gets_its_receipt(api):
     events, b_last = drain(api, tb, b_last)
     assert [x["id"] for x in of_type(events, "message.new")] == [m["id"]]
     poll(api, tb, b_last)  # b's cursor passes the direct message
-    events, _ = drain(api, ta, a_last)
+    events, a_last = drain(api, ta, a_last)
     assert of_type(events, "message.delivered") == [
         {"chat_id": d, "message_id": m["id"], "user_id": b["id"]}]
+    # a channel message and a direct one read in one poll: one receipt
+    send(api, ta, ch, "more news")
+    m2 = send(api, ta, d, "and another for you")
+    events, b_last = drain(api, tb, b_last)
+    assert [x["id"] for x in of_type(events, "message.new")][-1] == m2["id"]
+    events, _ = drain(api, ta, a_last)
+    assert of_type(events, "message.delivered") == [
+        {"chat_id": d, "message_id": m2["id"], "user_id": b["id"]}]
