@@ -315,12 +315,19 @@ def test_clients_that_go_away_during_a_held_poll(api):
     assert time.monotonic() - t0 < 5, "held polls of gone clients block"
 
 
+def channel_of(api, owner_token, member, member_token):
+    """A new channel of the owner's that member has joined; its id."""
+    ch = api.post("/api/v1/chats", {"type": "channel", "title": "News"},
+                  token=owner_token).j["id"]
+    api.post(f"/api/v1/chats/{ch}/members", {"user_id": member["id"]},
+             token=member_token)
+    return ch
+
+
 def test_channel_messages_get_no_delivery_receipts(api):
     a, ta = api.register()
     b, tb = api.register()
-    ch = api.post("/api/v1/chats", {"type": "channel", "title": "Broadcast"},
-                  token=ta).j["id"]
-    api.post(f"/api/v1/chats/{ch}/members", {"user_id": b["id"]}, token=tb)
+    ch = channel_of(api, ta, b, tb)
     b_last = cursor(api, tb)
     m = send(api, ta, ch, "to everyone")
     events, b_next = poll(api, tb, b_last)
@@ -337,9 +344,7 @@ def test_a_direct_message_after_channel_polls_gets_its_receipt(api):
     # message after that stretch still gets its receipt, once
     a, ta = api.register()
     b, tb = api.register()
-    ch = api.post("/api/v1/chats", {"type": "channel", "title": "News"},
-                  token=ta).j["id"]
-    api.post(f"/api/v1/chats/{ch}/members", {"user_id": b["id"]}, token=tb)
+    ch = channel_of(api, ta, b, tb)
     d = direct(api, ta, b["id"])
     b_last = cursor(api, tb)
     for i in range(3):
