@@ -461,7 +461,8 @@ def processes(secs):
         out, _ = p.communicate(timeout=600)
         r = json.loads(out.strip().splitlines()[-1])
         record("processes", name, "sends at once: rate", r["rps"], "msg/s",
-               f"p99 {r['p99_ms']} ms, max {r['max_ms']} ms")
+               f"p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, max "
+               f"{r['max_ms']} ms, non-2xx {r['non2xx']}")
     for name, srv in fronts:
         for x in srv[:-1]:
             x.stop()
