@@ -142,7 +142,7 @@ open_db(const char *path)
 	int rc;
 
 	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, walvfs_name());
 	if (rc != SQLITE_OK) {
 		fprintf(stderr, "db: cannot open %s: %s\n", path,
 		    db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));

@@ -49,6 +49,10 @@ bool batch_tainted(void);
 void batch_abandon(void);
 enum err batch_commit(void);
 
+/* The name of the VFS that writes a commit's WAL frames in one system
+ * call (walvfs.c), registered on first use; NULL if it could not be. */
+const char *walvfs_name(void);
+
 /* True when the database is private to each connection (":memory:", ""):
  * then no other thread may write it for the caller. */
 bool db_private(void);
