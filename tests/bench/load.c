@@ -201,9 +201,18 @@ conn_request(struct conn *c, const char *method, const char *path,
 	c->done = done;
 	c->busy = true;
 	c->started = now_us();
-	if (c->fd < 0)
+	if (c->fd < 0) {
 		conn_open(c);
-	else
+		return;
+	}
+	/* Written at once where it fits (it nearly always does): arming
+	 * EPOLLOUT, then disarming it, cost the load generator two more
+	 * system calls and a loop turn per request, CPU taken from the
+	 * server it measures. */
+	n = (int)write(c->fd, c->req, c->reqlen);
+	if (n > 0)
+		c->sent = (size_t)n;
+	if (c->sent < c->reqlen)
 		conn_want(c, true);
 }
 
@@ -407,7 +416,7 @@ report_closed(const char *mode, int conns, double secs)
 	printf("{\"mode\":\"%s\",\"conns\":%d,\"seconds\":%.1f,\"rps\":%.0f,"
 	    "\"ok\":%ld,\"non2xx\":%ld,\"io_errors\":%ld,\"p50_ms\":%.3f,"
 	    "\"p99_ms\":%.3f,\"max_ms\":%.3f}\n", mode, conns, secs,
-	    (double)(ok + non2xx) / secs, ok, non2xx, errors_io,
+	    (double)ok / secs, ok, non2xx, errors_io,
 	    quantile_ms(&lat, 0.5), quantile_ms(&lat, 0.99),
 	    quantile_ms(&lat, 1.0));
 }

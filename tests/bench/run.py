@@ -423,6 +423,7 @@ def durable(secs, rounds=3):
                rps, "msg/s", f"median of {rounds} rounds: "
                + ", ".join(str(r["rps"]) for r in runs[mode])
                + f"; p99 {median([r['p99_ms'] for r in runs[mode]])} ms;"
+               f" non-2xx {sum(r['non2xx'] for r in runs[mode])};"
                f" target >= {target}: "
                + ("met" if rps >= target else "MISSED"))
 

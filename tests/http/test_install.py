@@ -104,10 +104,15 @@ def test_man_pages_lint():
                               cwd=os.path.dirname(path), capture_output=True,
                               text=True, timeout=60)
         # mandoc may add notices about the system's own database; any
-        # message about our page fails
-        ours = [l for l in (proc.stdout + proc.stderr).splitlines()
-                if page in l]
-        assert proc.returncode == 0 and not ours, proc.stdout + proc.stderr
+        # message about our page fails, except that another package's
+        # manual (spawn-fcgi(1), say) is not installed on this machine:
+        # whether it is found depends on the machine, not on the page
+        lines = (proc.stdout + proc.stderr).splitlines()
+        foreign = [l for l in lines if "referenced manual not found" in l
+                   and not any(f"Xr {m.split('.')[0]} " in l for m in MAN)]
+        ours = [l for l in lines if page in l and l not in foreign]
+        assert not ours, proc.stdout + proc.stderr
+        assert proc.returncode == 0 or foreign, proc.stdout + proc.stderr
         out = subprocess.run(["mandoc", "-Tutf8", path], capture_output=True,
                              text=True, timeout=60).stdout
         out = re.sub(".\b", "", out)  # overstrike (bold, underline)
