@@ -50,6 +50,11 @@
 /* A waiter with a stop flag looks at it at least this often. */
 #define BELL_STOP_CHECK_MS 100
 
+/* A turn not given back for this long is taken to be a dead process's,
+ * and skipped. A live writer that holds its turn longer (a migration, a
+ * huge prune) only lets the next ones queue on SQLite's lock as before. */
+#define BELL_TURN_STALE_MS 500
+
 /* bell_changed() compares this many slots at once with memcmp() before it
  * looks at them one by one: most of the array is unchanged. */
 #define BELL_SCAN_BLOCK 512
@@ -74,7 +79,13 @@ struct bell_map {
 	 * after every commit that changed what processes cache from the
 	 * database (bell_caches_stale()). */
 	uint32_t cache_epoch;
-	uint32_t pad2[14];
+	/* And later still (0 in a file made before, a valid start): turns
+	 * for SQLite's write lock (bell_turn_take()). */
+	uint32_t turn_next;        /* the next turn to hand out */
+	uint32_t turn_now;         /* the turn whose holder may write;
+	                            * futex word */
+	uint32_t turn_waiters;     /* threads sleeping on turn_now */
+	uint32_t pad2[11];
 	uint64_t journal[BELL_JOURNAL];
 };
 
@@ -297,6 +308,66 @@ void
 bell_caches_stale(void)
 {
 	__atomic_add_fetch(&map()->cache_epoch, 1, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * Turns: first come, first served for SQLite's write lock, across every
+ * process on the database. SQLite's own lock is tried, and a loser sleeps
+ * and tries again (conn.c's busy handler); a process whose committer has
+ * its next batch ready takes the lock back the moment it lets it go,
+ * before a sleeping process wakes, and two such processes could pass it
+ * between them while a third waited (docs/BENCHMARKS.md). A writer takes
+ * a turn before BEGIN IMMEDIATE and gives it back after its COMMIT or
+ * ROLLBACK; the next turn's holder is woken at once. The same rules as the
+ * slots make the wake-up safe (see the top of this file). Without another
+ * process writing, a turn costs two atomic operations and no system call.
+ */
+uint32_t
+bell_turn_take(void)
+{
+	struct bell_map *m = map();
+	uint32_t mine = __atomic_fetch_add(&m->turn_next, 1,
+	    __ATOMIC_SEQ_CST);
+	uint32_t seen = __atomic_load_n(&m->turn_now, __ATOMIC_SEQ_CST);
+	int64_t since = mono_us() / 1000;
+
+	for (;;) {
+		uint32_t now = __atomic_load_n(&m->turn_now, __ATOMIC_SEQ_CST);
+		int64_t waited;
+
+		if ((int32_t)(mine - now) <= 0)
+			return mine;
+		if (now != seen) {
+			seen = now;
+			since = mono_us() / 1000;
+		}
+		waited = mono_us() / 1000 - since;
+		if (waited >= BELL_TURN_STALE_MS) {
+			/* Its holder died: skip it (unless it just moved). */
+			(void)__atomic_compare_exchange_n(&m->turn_now, &now,
+			    now + 1, false, __ATOMIC_SEQ_CST,
+			    __ATOMIC_SEQ_CST);
+			futex_wake_all(&m->turn_now);
+			continue;
+		}
+		__atomic_add_fetch(&m->turn_waiters, 1, __ATOMIC_SEQ_CST);
+		futex_wait(&m->turn_now, now, BELL_TURN_STALE_MS - waited);
+		__atomic_sub_fetch(&m->turn_waiters, 1, __ATOMIC_SEQ_CST);
+	}
+}
+
+void
+bell_turn_done(uint32_t turn)
+{
+	struct bell_map *m = map();
+	uint32_t expect = turn;
+
+	/* Fails only when turn was skipped as stale: then it is not ours to
+	 * move any more. */
+	(void)__atomic_compare_exchange_n(&m->turn_now, &expect, turn + 1,
+	    false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&m->turn_waiters, __ATOMIC_SEQ_CST) != 0)
+		futex_wake_all(&m->turn_now);
 }
 
 bool

@@ -77,6 +77,13 @@ bool bell_wait(int64_t user, uint32_t seq, int64_t deadline_ms,
 uint32_t bell_cache_epoch(void);
 void bell_caches_stale(void);
 
+/* A turn for SQLite's write lock among all the database's writers, in the
+ * order they asked (bell.c): bell_turn_take() returns once it is the
+ * caller's turn, bell_turn_done() passes it on. A turn not given back for
+ * half a second (its process died) is skipped. */
+uint32_t bell_turn_take(void);
+void bell_turn_done(uint32_t turn);
+
 /* The global counter, for a process-wide waker thread. */
 uint32_t bell_global(void);
 

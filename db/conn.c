@@ -404,6 +404,38 @@ static __thread bool batch_taint;      /* a job failed after a write */
 static __thread size_t batch_pending_mark;
 static __thread sqlite3_int64 job_changes_mark;
 
+/* The thread's turn for the write lock among the database's writers
+ * (bell_turn_take()), held from before BEGIN IMMEDIATE to after the
+ * transaction's end. */
+static __thread uint32_t turn;
+static __thread bool have_turn;
+
+static void
+turn_done(void)
+{
+	if (have_turn) {
+		have_turn = false;
+		bell_turn_done(turn);
+	}
+}
+
+/* BEGIN IMMEDIATE in the thread's turn. */
+static enum err
+begin_write(void)
+{
+	enum err e;
+
+	if (!have_turn) {
+		turn = bell_turn_take();
+		have_turn = true;
+	}
+	e = exec_stmt(stmt("BEGIN IMMEDIATE", ""));
+	in_tx = e == ERR_OK;
+	if (e != ERR_OK)
+		turn_done();
+	return e;
+}
+
 /* True inside a batch whose transaction SQLite has rolled back. */
 static bool
 batch_gone(void)
@@ -444,8 +476,6 @@ db_read_renew(void)
 enum err
 tx_begin(void)
 {
-	enum err e;
-
 	db_read_end();
 	step_err = ERR_OK;
 	if (in_batch) {
@@ -467,9 +497,7 @@ tx_begin(void)
 		tx_rollback();
 	}
 	in_tx = false; /* one SQLite ended, its caller never rolled back */
-	e = exec_stmt(stmt("BEGIN IMMEDIATE", ""));
-	in_tx = e == ERR_OK;
-	return e;
+	return begin_write();
 }
 
 enum err
@@ -492,6 +520,7 @@ tx_commit(void)
 	if (e != ERR_OK)
 		return tx_fail(e);
 	in_tx = false;
+	turn_done();
 	ring_pending();
 	return ERR_OK;
 }
@@ -532,6 +561,7 @@ tx_rollback(void)
 	for (i = 0; i < 3 && thread_db != NULL &&
 	    !sqlite3_get_autocommit(thread_db); i++)
 		sqlite3_exec(thread_db, "ROLLBACK", NULL, NULL, NULL);
+	turn_done();
 }
 
 bool
@@ -561,8 +591,8 @@ batch_begin(bool durable, bool savepoints)
 	if (thread_db != NULL && !sqlite3_get_autocommit(thread_db))
 		tx_rollback(); /* defensive, as in tx_begin() */
 	in_tx = false;
-	e = exec_stmt(stmt("BEGIN IMMEDIATE", ""));
-	in_tx = in_batch = e == ERR_OK;
+	e = begin_write();
+	in_batch = e == ERR_OK;
 	batch_savepoints = savepoints;
 	batch_taint = false;
 	return e;
@@ -592,6 +622,7 @@ batch_commit(void)
 		/* Rolled back by SQLite: nothing of the batch was kept. */
 		in_tx = in_batch = false;
 		forget_pending();
+		turn_done();
 		return last_failure != ERR_OK ? last_failure : ERR_INTERNAL;
 	}
 	in_batch = false;

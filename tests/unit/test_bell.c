@@ -7,6 +7,7 @@
  * a process-wide singleton, so the tests run one after the other.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -194,6 +195,90 @@ test_cache_epoch(void **state)
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 	assert_int_equal(bell_cache_epoch(), e0 + 3);
+}
+
+/* Write turns go first come, first served across processes: three
+ * children ask in turn while the parent holds one, and are served in
+ * that order, each after the one before gave its turn back. */
+static void
+test_turns_in_order(void **state)
+{
+	int order[2], i, status;
+	pid_t pids[3];
+	uint32_t t;
+	char got[4] = "";
+
+	(void)state;
+	assert_int_equal(bell_open(db_path("turns")), 0);
+	t = bell_turn_take(); /* uncontended: at once */
+	bell_turn_done(t);
+	assert_int_equal(bell_turn_take(), t + 1);
+	assert_int_equal(pipe(order), 0);
+	for (i = 0; i < 3; i++) {
+		pids[i] = fork();
+		assert_true(pids[i] >= 0);
+		if (pids[i] == 0) {
+			char c = (char)('1' + i);
+			uint32_t mine;
+
+			if (bell_open(db_path("turns")) != 0)
+				_exit(1);
+			mine = bell_turn_take();
+			if (write(order[1], &c, 1) != 1)
+				_exit(1);
+			sleep_ms(20); /* "writing" */
+			bell_turn_done(mine);
+			_exit(0);
+		}
+		sleep_ms(100); /* child i asked before child i + 1 */
+	}
+	/* Nobody went while the parent held its turn. */
+	{
+		struct pollfd pfd = { .fd = order[0], .events = POLLIN };
+		assert_int_equal(poll(&pfd, 1, 0), 0);
+	}
+	bell_turn_done(t + 1);
+	close(order[1]);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(read(order[0], &got[i], 1), 1);
+	assert_string_equal(got, "123");
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	close(order[0]);
+}
+
+/* A process that dies holding its turn holds up the next writer for half
+ * a second, not for ever. */
+static void
+test_a_dead_process_turn_is_skipped(void **state)
+{
+	int64_t t0, waited_ms;
+	pid_t pid;
+	int status;
+
+	(void)state;
+	assert_int_equal(bell_open(db_path("deadturn")), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (bell_open(db_path("deadturn")) != 0)
+			_exit(1);
+		(void)bell_turn_take();
+		_exit(0); /* never gives it back */
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(WEXITSTATUS(status), 0);
+	t0 = mono_us();
+	bell_turn_done(bell_turn_take());
+	waited_ms = (mono_us() - t0) / 1000;
+	assert_true(waited_ms >= 400);
+	assert_true(waited_ms < 3000);
+	t0 = mono_us(); /* and the turns after it go at once */
+	bell_turn_done(bell_turn_take());
+	assert_true(mono_us() - t0 < 100000);
 }
 
 static int
@@ -717,6 +802,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ring_and_seq),
 		cmocka_unit_test(test_cache_epoch),
+		cmocka_unit_test(test_turns_in_order),
+		cmocka_unit_test(test_a_dead_process_turn_is_skipped),
 		cmocka_unit_test(test_changed_since),
 		cmocka_unit_test(test_wake_other_process),
 		cmocka_unit_test(test_other_slot_does_not_wake),
