@@ -103,6 +103,10 @@ api_response_free(struct response *resp)
 {
 	free(resp->body);
 	resp->body = NULL;
+	free(resp->headers);
+	resp->headers = NULL;
+	resp->nheaders = 0;
+	resp->hused = 0;
 }
 
 /* True if id is a request id we may echo: short, plain ASCII. */

@@ -23,8 +23,7 @@
 #define STATUS_CLIENT_GONE   499
 #define RESPONSE_MAX_HEADERS 12
 /* The names and values of one response's headers, packed together: the
- * longest is a Content-Disposition with a 255-byte file name. Kept small
- * because every held long-poll carries a struct response. */
+ * longest is a Content-Disposition with a 255-byte file name. */
 #define RESPONSE_HEADER_BYTES 1024
 
 /* Looks up a request header by its HTTP name ("X-Request-Id"), case
@@ -72,10 +71,14 @@ struct response {
 	const char *content_type;  /* static string */
 	char *body;                /* malloc'd; the front frees it via api_response_free() */
 	size_t body_len;
-	struct header headers[RESPONSE_MAX_HEADERS];
+	/* RESPONSE_MAX_HEADERS headers, then the RESPONSE_HEADER_BYTES
+	 * their names and values are packed into: one block, allocated by
+	 * the first response_header() and freed by api_response_free(), so
+	 * that a held long-poll, whose answer is made again when it wakes,
+	 * keeps none (httpd/park.c). */
+	struct header *headers;
 	size_t nheaders;
-	char hbuf[RESPONSE_HEADER_BYTES];  /* behind headers[] */
-	size_t hused;              /* bytes of hbuf in use */
+	size_t hused;              /* bytes of the block's text in use */
 
 	/* WAIT verdict of a long-poll: park the request until the bell of
 	 * wait_user moves away from wait_seq (read before the handler's

@@ -15,17 +15,26 @@ void
 response_header(struct response *resp, const char *name, const char *fmt, ...)
 {
 	size_t nlen = strlen(name), room;
-	char *p = resp->hbuf + resp->hused;
+	char *p;
 	va_list ap;
 	int n;
 
+	if (resp->headers == NULL && (resp->headers = malloc(
+	    RESPONSE_MAX_HEADERS * sizeof(struct header) +
+	    RESPONSE_HEADER_BYTES)) == NULL) {
+		fprintf(stderr, "response: out of memory for header %s\n",
+		    name);
+		return;
+	}
 	if (resp->nheaders == RESPONSE_MAX_HEADERS ||
-	    resp->hused + nlen + 2 > sizeof(resp->hbuf)) {
+	    resp->hused + nlen + 2 > RESPONSE_HEADER_BYTES) {
 		fprintf(stderr, "response: header %s dropped\n", name);
 		return;
 	}
+	/* The text follows the array of headers in the block. */
+	p = (char *)(resp->headers + RESPONSE_MAX_HEADERS) + resp->hused;
 	memcpy(p, name, nlen + 1);
-	room = sizeof(resp->hbuf) - resp->hused - nlen - 1;
+	room = RESPONSE_HEADER_BYTES - resp->hused - nlen - 1;
 	va_start(ap, fmt);
 	n = vsnprintf(p + nlen + 1, room, fmt, ap);
 	va_end(ap);

@@ -507,6 +507,10 @@ park(struct conn *c)
 		stopping = table.stopping;
 		if (!stopping && bell_seq(r->wait_user) == r->wait_seq) {
 			if (hold(c) == 0) {
+				/* Its answer is made anew when it wakes: its
+				 * headers need no memory meanwhile (the WAIT
+				 * verdict stays). */
+				api_response_free(r);
 				/* Suspended under the lock, so that the waker
 				 * cannot resume it before it is suspended.
 				 * After the unlock, c is not ours to touch. */
