@@ -26,6 +26,19 @@ def cursor(api, token):
     return r.j["last_id"]
 
 
+def settled_cursor(api, token, quiet=0.2, timeout=5.0):
+    """cursor(), once it has not moved for quiet seconds: the writes a
+    request leaves to the group committer after its answer are done."""
+    last, deadline = cursor(api, token), time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(quiet)
+        now = cursor(api, token)
+        if now == last:
+            return now
+        last = now
+    raise AssertionError(f"the cursor still moves after {timeout} s")
+
+
 def poll(api, token, after, timeout=0, limit=None, **kw):
     """One poll; returns (events, last_id)."""
     q = f"/api/v1/events?after={after}&timeout={timeout}"
