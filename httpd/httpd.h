@@ -6,7 +6,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <sys/socket.h>
 
 #include <microhttpd.h>
 
@@ -29,15 +28,6 @@ struct conn {
 
 /* Queues c->resp on the connection and logs the request. */
 enum MHD_Result send_response(struct conn *c);
-
-/* accept.c: the listening socket and the thread that deals its
- * connections out to libmicrohttpd's pool threads. accept_listen() binds
- * and listens (-1 and errno on failure); accept_stop() refuses new
- * connections. */
-int accept_listen(const struct sockaddr *addr, socklen_t len, int backlog);
-unsigned accept_port(void);
-int accept_start(struct MHD_Daemon *d);
-void accept_stop(void);
 
 /* static.c: answers a GET or HEAD outside /api from --www. */
 enum MHD_Result serve_static(struct conn *c);

@@ -267,10 +267,15 @@ parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *len)
 static void
 stop_gently(struct MHD_Daemon *d)
 {
+	MHD_socket lsock = MHD_quiesce_daemon(d);
 	int64_t until = mono_us() + (int64_t)HTTPD_DRAIN_S * 1000000;
 	long left;
 
-	accept_stop(); /* connections now are refused */
+	/* Connections now are refused. The socket is closed only after
+	 * MHD_stop_daemon(): a pool thread may still be in accept() on it,
+	 * and its number must not be reused before that thread returns. */
+	if (lsock != MHD_INVALID_SOCKET)
+		shutdown(lsock, SHUT_RDWR);
 	api_housekeeping_stop();
 	park_stop();
 	while ((left = __atomic_load_n(&inflight, __ATOMIC_RELAXED)) > 0 &&
@@ -280,6 +285,8 @@ stop_gently(struct MHD_Daemon *d)
 		fprintf(stderr, "parleyd: %ld requests still open after %d s;"
 		    " closing them\n", left, HTTPD_DRAIN_S);
 	MHD_stop_daemon(d);
+	if (lsock != MHD_INVALID_SOCKET)
+		close(lsock);
 }
 
 /* Raises the descriptor limit to the hard limit: each held poll is one. */
@@ -300,6 +307,7 @@ main(int argc, char **argv)
 	struct sockaddr_storage ss;
 	socklen_t sslen;
 	struct MHD_Daemon *d;
+	const union MHD_DaemonInfo *info;
 	sigset_t sigs;
 	bool help;
 	int sig, argi;
@@ -340,32 +348,30 @@ main(int argc, char **argv)
 	 * at every resume (docs/BENCHMARKS.md). */
 	threads = config.threads > 0 ? (unsigned)config.threads :
 	    HTTPD_THREADS_PER_CORE * (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
-	if (accept_listen((struct sockaddr *)&ss, sslen, 1024) != 0) {
-		fprintf(stderr, "parleyd: cannot listen on %s: %s\n",
-		    config.listen, strerror(errno));
-		return 1;
-	}
 	d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD |
 	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_ITC |
-	    MHD_USE_NO_LISTEN_SOCKET,
+	    (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 	    0, NULL, NULL, answer, NULL,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_THREAD_POOL_SIZE, threads,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTPD_CONNECTION_LIMIT,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)config.head_memory,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTPD_CONNECTION_TIMEOUT_S,
 	    MHD_OPTION_URI_LOG_CALLBACK, uri_logger, NULL,
 	    MHD_OPTION_NOTIFY_COMPLETED, request_completed, NULL,
+	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
 	    MHD_OPTION_END);
 	if (d == NULL) {
-		fprintf(stderr, "parleyd: cannot start libmicrohttpd: %s\n",
-		    strerror(errno));
+		fprintf(stderr, "parleyd: cannot listen on %s: %s\n",
+		    config.listen, strerror(errno));
 		return 1;
 	}
+	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
 	fprintf(stderr, "parleyd: listening on %s (port %u), database %s\n",
-	    config.listen, accept_port(), config.db_path);
+	    config.listen, info != NULL ? (unsigned)info->port : 0,
+	    config.db_path);
 
-	if (park_start(d) != 0 || api_housekeeping_start() != 0 ||
-	    accept_start(d) != 0)
+	if (park_start(d) != 0 || api_housekeeping_start() != 0)
 		return 1;
 	sigwait(&sigs, &sig);
 	fprintf(stderr, "parleyd: %s, stopping\n", strsignal(sig));
