@@ -328,20 +328,21 @@ bell_turn_take(void)
 	struct bell_map *m = map();
 	uint32_t mine = __atomic_fetch_add(&m->turn_next, 1,
 	    __ATOMIC_SEQ_CST);
-	uint32_t seen = __atomic_load_n(&m->turn_now, __ATOMIC_SEQ_CST);
-	int64_t since = mono_us() / 1000;
+	uint32_t seen = 0;
+	int64_t since = -1;     /* when turn_now last moved; -1: not yet read */
 
 	for (;;) {
 		uint32_t now = __atomic_load_n(&m->turn_now, __ATOMIC_SEQ_CST);
-		int64_t waited;
+		int64_t t, waited;
 
 		if ((int32_t)(mine - now) <= 0)
 			return mine;
-		if (now != seen) {
+		t = mono_us() / 1000;
+		if (since < 0 || now != seen) {
 			seen = now;
-			since = mono_us() / 1000;
+			since = t;
 		}
-		waited = mono_us() / 1000 - since;
+		waited = t - since;
 		if (waited >= BELL_TURN_STALE_MS) {
 			/* Its holder died: skip it (unless it just moved). */
 			(void)__atomic_compare_exchange_n(&m->turn_now, &now,

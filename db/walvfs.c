@@ -31,6 +31,7 @@
  * belong to a transaction that has not committed.
  */
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +54,7 @@ struct file {
 	sqlite3_int64 off;      /* where buf[0] goes in the file */
 	sqlite3_int64 commit_page; /* the offset of the commit frame's page,
 	                            * once its header is buffered; else -1 */
-	int direct;             /* the commit is written: no buffering until
+	bool direct;            /* the commit is written: no buffering until
 	                         * the barrier */
 	sqlite3_file real[];    /* the default VFS's file */
 };
@@ -134,7 +135,7 @@ wal_write(struct file *f, const void *data, int amt, sqlite3_int64 off)
 		f->commit_page = off + FRAME_HEADER;
 	else if (off == f->commit_page) {
 		f->commit_page = -1;
-		f->direct = 1;
+		f->direct = true;
 		return flush(f);
 	}
 	return SQLITE_OK;
@@ -216,7 +217,7 @@ x_shm_barrier(sqlite3_file *file)
 			    " commit is published; stopping\n");
 			abort();
 		}
-		f->wal->direct = 0;
+		f->wal->direct = false;
 		f->wal->commit_page = -1;
 	}
 	f->real->pMethods->xShmBarrier(f->real);
