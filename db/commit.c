@@ -127,8 +127,9 @@ run_batch(struct job *batch, bool durable)
  * committer's. The committer sleeps on its own word only when it found
  * the stack empty: it sets `asleep`, then looks at the stack once more; a
  * writer pushes, then looks at `asleep`. Both in sequentially consistent
- * order, so one of them sees the other (no lost wake-up), and a writer
- * makes no system call while the committer is busy.
+ * order, so one of them sees the other, and a writer makes no system call
+ * while the committer is busy. A writer that sees `asleep` clears it
+ * before its wake-up (enqueue()).
  */
 static struct job *pushed;    /* the stack: the newest job first */
 static uint32_t asleep;       /* futex word: 1 while the committer sleeps */
@@ -196,7 +197,13 @@ enqueue(struct job *j)
 		j->next = top;
 	while (!__atomic_compare_exchange_n(&pushed, &top, j, true,
 	    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
-	if (__atomic_load_n(&asleep, __ATOMIC_SEQ_CST) != 0)
+	/* The word is cleared before the wake-up: a committer that found
+	 * the stack empty just before this push, and is only now entering
+	 * FUTEX_WAIT, then returns at once instead of sleeping through a
+	 * wake-up made too early (the first send of a new process waited
+	 * for ever so: tests/unit/test_commit.c). */
+	if (__atomic_load_n(&asleep, __ATOMIC_SEQ_CST) != 0 &&
+	    __atomic_exchange_n(&asleep, 0, __ATOMIC_SEQ_CST) != 0)
 		(void)syscall(SYS_futex, &asleep, FUTEX_WAKE_PRIVATE, 1, NULL,
 		    NULL, 0);
 }

@@ -1,0 +1,154 @@
+/*
+ * test_commit.c: the group committer of db/commit.c. What it must keep:
+ * every job it is handed runs once and its writer hears of it, however
+ * the writer's push falls against the committer going to sleep.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../db/internal.h"
+
+static char dir[64];
+
+/* Jobs run so far: only the committer writes it. */
+static long ran;
+
+static void
+count_job(void *arg)
+{
+	(void)arg;
+	__atomic_add_fetch(&ran, 1, __ATOMIC_RELEASE);
+}
+
+static long
+ran_now(void)
+{
+	return __atomic_load_n(&ran, __ATOMIC_ACQUIRE);
+}
+
+static int64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Busy for about ns nanoseconds: a pause that a sleep could not make as
+ * short. */
+static void
+spin(int64_t ns)
+{
+	int64_t until = now_ns() + ns;
+
+	while (now_ns() < until)
+		;
+}
+
+/* A writer left waiting would hang the test: this thread ends the process
+ * (a failure for tests/run.py) when no job has run for STUCK_S seconds
+ * while a test is under way. */
+#define STUCK_S 10
+static volatile int finished;
+
+static void *
+watchdog(void *arg)
+{
+	long last = -1;
+	int still = 0;
+
+	(void)arg;
+	while (!finished) {
+		long now = ran_now();
+		still = now == last ? still + 1 : 0;
+		last = now;
+		if (still >= STUCK_S * 10) {
+			fprintf(stderr, "test_commit: a writer still waits after"
+			    " %d s\n", STUCK_S);
+			_exit(1);
+		}
+		usleep(100000);
+	}
+	return NULL;
+}
+
+static pthread_t
+watch(void)
+{
+	pthread_t t;
+
+	finished = 0;
+	assert_int_equal(pthread_create(&t, NULL, watchdog, NULL), 0);
+	return t;
+}
+
+static void
+unwatch(pthread_t t)
+{
+	finished = 1;
+	pthread_join(t, NULL);
+}
+
+/* One writer at a time, each push at another moment of the committer's
+ * way to sleep (pauses of 0 to 40 us between them): the first send of a
+ * new process waited for ever when its push fell just before the
+ * committer's FUTEX_WAIT (a CGI request, a new parley.fcgi). */
+static void
+test_a_lone_writer_is_never_left_waiting(void **state)
+{
+	long before = ran_now(), i, n = 30000;
+	pthread_t w = watch();
+
+	(void)state;
+	for (i = 0; i < n; i++) {
+		assert_int_equal(group_commit(count_job, NULL), ERR_OK);
+		spin(rand() % 40000);
+	}
+	unwatch(w);
+	assert_int_equal(ran_now() - before, n);
+}
+
+static int
+setup(void **state)
+{
+	char path[96];
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/parley-commit-XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	snprintf(path, sizeof(path), "%s/c.db", dir);
+	srand(1);
+	return db_setup(path, false, 5000);
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[96];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_a_lone_writer_is_never_left_waiting),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
