@@ -71,6 +71,7 @@ api_housekeeping_start(void)
 		running = false;
 		return -1;
 	}
+	pthread_setname_np(thread, "housekeeping");
 	return 0;
 }
 

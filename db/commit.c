@@ -218,6 +218,8 @@ start_committer(void)
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	started = pthread_create(&t, &attr, committer, NULL) == 0;
 	pthread_attr_destroy(&attr);
+	if (started) /* for top -H and perf; else it is named after its creator */
+		pthread_setname_np(t, "committer");
 	if (!started)
 		fprintf(stderr, "db: cannot start the group committer; writing"
 		    " one transaction per request\n");

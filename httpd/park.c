@@ -397,6 +397,7 @@ park_start(struct MHD_Daemon *d)
 		    strerror(e));
 		return -1;
 	}
+	pthread_setname_np(table.waker, "waker");
 	table.running = true;
 	return 0;
 }
