@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "config.h"
 #include "cors.h"
+#include "handlers.h"
 #include "limits.h"
 #include "metrics.h"
 #include "peruser.h"
@@ -80,9 +81,27 @@ api_request_init(struct request *req)
 	req->peer = "";
 }
 
+/* Makes the answer of req's deferred write into resp (waiting for it, or
+ * running it, when it has not ended). */
+static void
+deferred_answer(struct request *req, struct response *resp)
+{
+	struct deferred *d = req->deferred;
+
+	req->deferred = NULL;
+	resp->defer = false;
+	d->answer(req, resp, d);
+}
+
 void
 api_request_free(struct request *req)
 {
+	if (req->deferred != NULL) { /* its answer will not be sent */
+		struct response unsent;
+		api_response_init(&unsent);
+		deferred_answer(req, &unsent);
+		api_response_free(&unsent);
+	}
 	if (req->poll_slot)
 		peruser_poll_release(req->user_id);
 	req->poll_slot = false;
@@ -256,6 +275,10 @@ api_handle(struct request *req, struct response *resp)
 
 	if (req->calls++ == 0)
 		request_id_init(req);
+	if (req->deferred != NULL) { /* its write has ended: answer */
+		deferred_answer(req, resp);
+		goto out;
+	}
 	route = route_find(req, &e, allow, sizeof(allow));
 	if (route == NULL) {
 		if (e == ERR_METHOD_NOT_ALLOWED &&
@@ -283,14 +306,22 @@ api_handle(struct request *req, struct response *resp)
 	if (route->auth == AUTH_USER && auth_request(req, resp) != ERR_OK)
 		goto out;
 	route->handler(req, resp);
+	if (resp->defer && !req->can_defer)
+		deferred_answer(req, resp); /* this front waits here */
 out:
 	db_read_end();
 	if (resp->wait != req->held) {
 		metrics_polls_held(resp->wait ? 1 : -1);
 		req->held = resp->wait;
 	}
-	if (!resp->wait)
+	if (!resp->wait && !resp->defer)
 		common_headers(req, resp);
+}
+
+void
+api_defer_queue(struct request *req, void (*done)(void *), void *arg)
+{
+	req->deferred->queue(req->deferred, done, arg);
 }
 
 void

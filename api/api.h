@@ -8,6 +8,8 @@
  *   ...                  if resp->wait: the front parks the request and,
  *                        when woken or at the deadline, calls api_handle()
  *                        again with the same req and a fresh resp
+ *   ...                  if resp->defer: the same, around
+ *                        api_defer_queue() (below)
  *   api_finish()         logs the request line
  *   api_request_free(), api_response_free()
  *
@@ -35,6 +37,17 @@ void api_response_free(struct response *resp);
 
 /* Runs the request. Always leaves a complete response (or a WAIT) in resp. */
 void api_handle(struct request *req, struct response *resp);
+
+/* DEFER: a write (a send) that waits for the process's group commit
+ * need not hold its front's thread: a front that can set a request aside
+ * (parleyd: it suspends the connection) sets req->can_defer, and then may
+ * get resp->defer from api_handle(). It sets the request aside first,
+ * then calls api_defer_queue(): done(arg) is called once, on another
+ * thread or at once in this one, when the write has ended, and the front
+ * then calls api_handle() again with the same req and a fresh resp, which
+ * answers. A front without can_defer never sees a DEFER: api_handle()
+ * waits for the write itself. */
+void api_defer_queue(struct request *req, void (*done)(void *), void *arg);
 
 /* The answer for a request refused before its body was read (413): the
  * front calls this instead of api_handle(). */

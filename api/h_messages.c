@@ -98,38 +98,78 @@ read_message(struct request *req, struct response *resp,
 	return ERR_OK;
 }
 
-/* Sends the message of the body into chat and answers: 201 for a new one,
- * 200 for a repeat of an earlier client_msg_id. */
-static void
-send_into(struct request *req, struct response *resp, int64_t chat)
-{
-	struct message_new m = { 0 };
+/* A send left for the group commit (a DEFER): its message, which points
+ * into the request's body, and the attachment's decoded bytes. */
+struct send_later {
+	struct deferred d;
+	struct message_new m;
 	unsigned char *bytes;
+	struct db_send *send;
+};
+
+static void
+send_queue(struct deferred *d, void (*done)(void *), void *arg)
+{
+	db_message_send_queue(((struct send_later *)d)->send, done, arg);
+}
+
+/* Answers 201 for a new message, 200 for a repeat of an earlier
+ * client_msg_id. */
+static void
+send_answer(struct request *req, struct response *resp, struct deferred *d)
+{
+	struct send_later *s = (struct send_later *)d;
+	int64_t chat = s->m.chat;
 	json_t *msg;
 	bool created;
 	enum err e;
-	int retry;
 
-	if (read_message(req, resp, &m, &bytes) != ERR_OK)
-		return;
-	if (!peruser_send_ok(req->user_id, config.send_rate, now_ms(),
-	    &retry)) {
-		free(bytes);
-		response_header(resp, "Retry-After", "%d", retry);
-		reply_error(resp, req, ERR_RATE_LIMITED, NULL, "more than %ld"
-		    " messages a minute; try again in %d s", config.send_rate,
-		    retry);
-		return;
-	}
-	m.chat = chat;
-	m.sender = req->user_id;
-	msg = db_message_send(&m, now_ms(), &created, &e);
-	free(bytes);
+	msg = db_message_send_end(s->send, &created, &e);
+	free(s->bytes);
+	free(s);
 	if (msg == NULL) {
 		reply_db_error(resp, req, e, chat);
 		return;
 	}
 	reply_json(resp, created ? 201 : 200, msg);
+}
+
+/* Sends the message of the body into chat: leaves it for the group commit
+ * with a DEFER, whose answer is send_answer()'s. */
+static void
+send_into(struct request *req, struct response *resp, int64_t chat)
+{
+	struct send_later *s = calloc(1, sizeof(*s));
+	int retry;
+
+	if (s == NULL) {
+		reply_error(resp, req, ERR_INTERNAL, NULL, "out of memory");
+		return;
+	}
+	if (read_message(req, resp, &s->m, &s->bytes) != ERR_OK)
+		goto refused;
+	if (!peruser_send_ok(req->user_id, config.send_rate, now_ms(),
+	    &retry)) {
+		response_header(resp, "Retry-After", "%d", retry);
+		reply_error(resp, req, ERR_RATE_LIMITED, NULL, "more than %ld"
+		    " messages a minute; try again in %d s", config.send_rate,
+		    retry);
+		goto refused;
+	}
+	s->m.chat = chat;
+	s->m.sender = req->user_id;
+	if ((s->send = db_message_send_begin(&s->m, now_ms())) == NULL) {
+		reply_error(resp, req, ERR_INTERNAL, NULL, "out of memory");
+		goto refused;
+	}
+	s->d.queue = send_queue;
+	s->d.answer = send_answer;
+	req->deferred = &s->d;
+	resp->defer = true;
+	return;
+refused:
+	free(s->bytes);
+	free(s);
 }
 
 void

@@ -7,6 +7,17 @@
 
 #include "router.h"
 
+/* A handler's write left for the group commit with a DEFER (api.h): the
+ * handler sets req->deferred and resp->defer. */
+struct deferred {
+	/* Queues the write; done(arg) once it has ended. */
+	void (*queue)(struct deferred *d, void (*done)(void *), void *arg);
+	/* Answers resp from the write's outcome (queued or not: one that was
+	 * not runs now, and waits) and frees d. */
+	void (*answer)(struct request *req, struct response *resp,
+	    struct deferred *d);
+};
+
 /* h_service.c */
 handler_fn h_service_info, h_health, h_ping;
 

@@ -30,6 +30,8 @@
  * insensitively. Returns the value (owned by the front) or NULL. */
 typedef const char *(*header_fn)(void *front, const char *name);
 
+struct deferred; /* handlers.h */
+
 struct request {
 	/* Set by the front; owned by the front for the request's life. */
 	const char *method;        /* "GET", "POST", ... */
@@ -40,6 +42,7 @@ struct request {
 	const char *peer;          /* the client's address, "" when unknown */
 	header_fn header;          /* header lookup */
 	void *front;               /* the front's argument to header() */
+	bool can_defer;            /* the front takes a DEFER (api.h) */
 
 	/* Set by api_handle(); the front keeps the struct between the calls
 	 * of a parked request and releases it with api_request_free(). */
@@ -58,6 +61,8 @@ struct request {
 	                            * parley_polls_held) */
 	bool poll_slot;            /* holds one of its user's poll places
 	                            * (peruser.h) until api_request_free() */
+	struct deferred *deferred; /* its write, left by its handler with a
+	                            * DEFER, until its answer is made */
 };
 
 /* A response header; name and value point into the response's hbuf. */
@@ -88,6 +93,10 @@ struct response {
 	int64_t wait_user;
 	uint32_t wait_seq;
 	int64_t wait_deadline_ms;  /* CLOCK_REALTIME, ms */
+
+	/* DEFER verdict: the handler's write waits for the group commit
+	 * (api_defer_queue()); the answer is made when it has ended. */
+	bool defer;
 };
 
 /* Adds a header to resp; the value is formatted like printf. A header that

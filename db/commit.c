@@ -39,6 +39,8 @@ struct job {
 	uint32_t done;          /* futex word: 0 while its batch runs */
 	bool later;             /* group_commit_later(): nobody waits; the
 	                         * committer frees it (arg follows it) */
+	void (*notify)(void *); /* group_commit_queue(): told, not woken */
+	void *notify_arg;
 	struct job *next;
 	struct job *wakes[2];   /* the waiters this one wakes when woken */
 };
@@ -52,9 +54,16 @@ struct job {
 static void
 job_done(struct job *j)
 {
+	/* A queued job's owner may free it once done is set: read first. */
+	void (*notify)(void *) = j->notify;
+	void *notify_arg = j->notify_arg;
+
 	__atomic_store_n(&j->done, 1, __ATOMIC_RELEASE);
-	(void)syscall(SYS_futex, &j->done, FUTEX_WAKE_PRIVATE, 1, NULL, NULL,
-	    0);
+	if (notify != NULL)
+		notify(notify_arg);
+	else
+		(void)syscall(SYS_futex, &j->done, FUTEX_WAKE_PRIVATE, 1, NULL,
+		    NULL, 0);
 }
 
 static void
@@ -225,21 +234,80 @@ start_committer(void)
 		    " one transaction per request\n");
 }
 
+/* True if jobs go to the committer thread: an in-memory database exists
+ * only on the caller's connection, where the committer could not see it,
+ * and without the thread a job runs in its caller as a batch of one. */
+static bool
+committer_runs(void)
+{
+	if (db_private())
+		return false;
+	pthread_once(&start_once, start_committer);
+	return started;
+}
+
 enum err
 group_commit(void (*fn)(void *arg), void *arg)
 {
 	struct job j = { .fn = fn, .arg = arg };
 
 	db_read_end(); /* the caller reads what the batch wrote */
-	/* An in-memory database exists only on the caller's connection: the
-	 * committer could not see it. Run the job here, as a batch of one. */
-	if (!db_private())
-		pthread_once(&start_once, start_committer);
-	if (!started || db_private())
+	if (!committer_runs())
 		return run_batch(&j, true);
 	enqueue(&j);
 	job_wait(&j);
 	return j.result;
+}
+
+struct commit_job *
+group_commit_job(void (*fn)(void *arg), void *arg)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (j != NULL) {
+		j->fn = fn;
+		j->arg = arg;
+	}
+	return (struct commit_job *)j;
+}
+
+void
+group_commit_queue(struct commit_job *cj, void (*notify)(void *),
+    void *notify_arg)
+{
+	struct job *j = (struct job *)cj;
+
+	db_read_end();
+	if (!committer_runs()) {
+		j->result = run_batch(j, true);
+		j->done = 1;
+		notify(notify_arg);
+		return;
+	}
+	j->notify = notify;
+	j->notify_arg = notify_arg;
+	enqueue(j);
+}
+
+enum err
+group_commit_end(struct commit_job *cj)
+{
+	struct job *j = (struct job *)cj;
+	enum err e;
+
+	if (j->notify == NULL && j->done == 0) { /* never queued: run it now */
+		db_read_end();
+		if (!committer_runs()) {
+			j->result = run_batch(j, true);
+			j->done = 1;
+		} else {
+			enqueue(j);
+		}
+	}
+	job_wait(j);
+	e = j->result;
+	free(j);
+	return e;
 }
 
 void
@@ -248,10 +316,7 @@ group_commit_later(void (*fn)(void *arg), void *arg, size_t len)
 	struct job *j;
 
 	db_read_end();
-	if (!db_private())
-		pthread_once(&start_once, start_committer);
-	if (!started || db_private() || (j = calloc(1, sizeof(*j) + len)) ==
-	    NULL) {
+	if (!committer_runs() || (j = calloc(1, sizeof(*j) + len)) == NULL) {
 		(void)group_commit(fn, arg); /* here, or waiting: still done */
 		return;
 	}

@@ -316,10 +316,24 @@ struct message_new {
 	size_t size;
 };
 
-/* Sends m: the Message, *created false when the sender had sent one with
- * the same client_msg_id (that one is returned and nothing is sent). */
-json_t *db_message_send(const struct message_new *m, int64_t now_ms,
-    bool *created, enum err *e);
+/* Sending m, in three steps, so that a caller need not wait in its thread
+ * while the group commit runs (parleyd sets the request aside):
+ *   db_message_send_begin()  the send of m, not yet queued (m must stay
+ *                            as it is until the end); NULL: out of memory;
+ *   db_message_send_queue()  queues it; done(arg) is called once, on
+ *                            another thread or at once in this one, when
+ *                            it may be ended;
+ *   db_message_send_end()    after done, or without queueing (it then
+ *                            sends and waits here): the Message, *created
+ *                            false when the sender had sent one with the
+ *                            same client_msg_id (that one is returned and
+ *                            nothing is sent); frees s. Once for each s. */
+struct db_send;
+struct db_send *db_message_send_begin(const struct message_new *m,
+    int64_t now_ms);
+void db_message_send_queue(struct db_send *s, void (*done)(void *),
+    void *arg);
+json_t *db_message_send_end(struct db_send *s, bool *created, enum err *e);
 
 /* A page of chat's messages, ascending: the newest limit (before and after
  * 0), those before before, or those after after. *has_more: more lie

@@ -65,6 +65,26 @@ bool db_private(void);
  * results anew each time. */
 enum err group_commit(void (*fn)(void *arg), void *arg);
 
+/* group_commit() in three steps, for a caller that does not wait in its
+ * thread (parleyd sets the request aside meanwhile, httpd/main.c):
+ *   group_commit_job()    a job for fn(arg), not yet queued (NULL: out of
+ *                         memory);
+ *   group_commit_queue()  queues it; notify(notify_arg) is called, on
+ *                         another thread (the committer's, or a woken
+ *                         writer's) or at once in this one, when its batch
+ *                         has ended;
+ *   group_commit_end()    after notify, or instead of queueing (it then
+ *                         runs the job and waits, as group_commit()
+ *                         does): the batch's outcome; frees the job. It
+ *                         must be called once per job: it also wakes the
+ *                         writers of the batch that this job's owner is
+ *                         to wake (job_wait()). */
+struct commit_job;
+struct commit_job *group_commit_job(void (*fn)(void *arg), void *arg);
+void group_commit_queue(struct commit_job *j, void (*notify)(void *),
+    void *notify_arg);
+enum err group_commit_end(struct commit_job *j);
+
 /* Queues fn on a copy of the len bytes at arg for the committer and
  * returns at once: for writes whose loss in a crash the next request
  * repairs (a delivery acknowledgement is written again by the next poll

@@ -113,20 +113,27 @@ message_sent_json(int64_t id, const struct message_new *m,
 	    "sent_at", sent_at, "edited_at", "attachment", a);
 }
 
-/* db_message_send() as one transaction: run by the group committer. */
-static json_t *
-message_send_tx(const struct message_new *m, int64_t now_ms, bool *created,
-    enum err *e)
+/* A send as one transaction, run by the group committer: j's results. */
+struct send_job {
+	const struct message_new *m;
+	int64_t now_ms;
+	enum err e;
+	int64_t id;             /* the new message's id, 0 for none */
+	int64_t attachment;     /* its attachment's id, 0 for none */
+	json_t *repeat;         /* a retry's first answer, read again */
+};
+
+static void
+message_send_tx(struct send_job *j)
 {
+	const struct message_new *m = j->m;
 	struct chat_role r;
 	int64_t id, attachment = 0;
-	json_t *msg;
 
-	*created = false;
-	if ((*e = tx_begin()) != ERR_OK)
-		return NULL;
+	if ((j->e = tx_begin()) != ERR_OK)
+		return;
 	/* After this point every failure goes to err, which rolls back. */
-	if ((*e = chat_check(m->sender, m->chat, CHAT_MEMBER, &r)) != ERR_OK)
+	if ((j->e = chat_check(m->sender, m->chat, CHAT_MEMBER, &r)) != ERR_OK)
 		goto err;
 	if (m->client_msg_id != NULL) {
 		id = query_int64(stmt("SELECT id FROM messages WHERE sender_id=?"
@@ -134,85 +141,110 @@ message_send_tx(const struct message_new *m, int64_t now_ms, bool *created,
 		if (id != 0) {
 			/* A retry: the first answer again, nothing sent. */
 			tx_rollback();
-			msg = message_json(id);
-			*e = msg != NULL ? ERR_OK : ERR_INTERNAL;
-			return msg;
+			j->repeat = message_json(id);
+			j->e = j->repeat != NULL ? ERR_OK : ERR_INTERNAL;
+			return;
 		}
 	}
 	if (m->mime != NULL) {
-		*e = exec_stmt(stmt("INSERT INTO attachments (chat_id, mime, name,"
+		j->e = exec_stmt(stmt("INSERT INTO attachments (chat_id, mime, name,"
 		    " size, data, created_at) VALUES (?,?,?,?,?,?)", "ittibi",
 		    m->chat, m->mime, m->name, (int64_t)m->size, m->data,
-		    (int)m->size, now_ms));
-		if (*e != ERR_OK)
+		    (int)m->size, j->now_ms));
+		if (j->e != ERR_OK)
 			goto err;
 		attachment = sqlite3_last_insert_rowid(conn());
 	}
-	*e = exec_stmt(stmt("INSERT INTO messages (chat_id, sender_id, text,"
+	j->e = exec_stmt(stmt("INSERT INTO messages (chat_id, sender_id, text,"
 	    " attachment_id, encrypted, client_msg_id, sent_at) VALUES"
 	    " (?,?,?,?,?,?,?)", "iitItti", m->chat, m->sender, m->text,
-	    attachment, m->encrypted, m->client_msg_id, now_ms));
-	if (*e != ERR_OK)
+	    attachment, m->encrypted, m->client_msg_id, j->now_ms));
+	if (j->e != ERR_OK)
 		goto err;
 	id = sqlite3_last_insert_rowid(conn());
-	*e = exec_stmt(stmt("UPDATE chats SET last_message_id=?,"
-	    " last_activity=? WHERE id=?", "iii", id, now_ms, m->chat));
+	j->e = exec_stmt(stmt("UPDATE chats SET last_message_id=?,"
+	    " last_activity=? WHERE id=?", "iii", id, j->now_ms, m->chat));
 	/* a direct chat its member had left comes back */
-	if (*e == ERR_OK && strcmp(r.type, "direct") == 0)
-		*e = exec_stmt(stmt("UPDATE members SET hidden=0 WHERE chat_id=?"
-		    " AND hidden=1", "i", m->chat));
-	if (*e == ERR_OK)
-		*e = emit_to_members(m->chat, "message.new", id, NULL, 0, now_ms);
-	if (*e != ERR_OK)
+	if (j->e == ERR_OK && strcmp(r.type, "direct") == 0)
+		j->e = exec_stmt(stmt("UPDATE members SET hidden=0 WHERE"
+		    " chat_id=? AND hidden=1", "i", m->chat));
+	if (j->e == ERR_OK)
+		j->e = emit_to_members(m->chat, "message.new", id, NULL, 0,
+		    j->now_ms);
+	if (j->e != ERR_OK)
 		goto err;
-	msg = message_sent_json(id, m, attachment, now_ms);
-	if (msg == NULL) {
-		*e = ERR_INTERNAL;
-		goto err;
-	}
-	if ((*e = tx_commit()) != ERR_OK) {
-		json_decref(msg);
-		return NULL;
-	}
-	*created = true;
-	return msg;
+	if ((j->e = tx_commit()) != ERR_OK)
+		return;
+	j->id = id;
+	j->attachment = attachment;
+	return;
 err:
 	tx_rollback();
-	return NULL;
 }
-
-struct send_job {
-	const struct message_new *m;
-	int64_t now_ms;
-	bool created;
-	enum err e;
-	json_t *msg;
-};
 
 static void
 send_job(void *arg)
 {
 	struct send_job *j = arg;
 
-	json_decref(j->msg); /* run again: the first run was rolled back */
-	j->msg = message_send_tx(j->m, j->now_ms, &j->created, &j->e);
+	/* run again: the first run was rolled back */
+	json_decref(j->repeat);
+	j->repeat = NULL;
+	j->id = j->attachment = 0;
+	message_send_tx(j);
+}
+
+struct db_send {
+	struct send_job job;
+	struct commit_job *commit;
+};
+
+struct db_send *
+db_message_send_begin(const struct message_new *m, int64_t now_ms)
+{
+	struct db_send *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->job.m = m;
+	s->job.now_ms = now_ms;
+	if ((s->commit = group_commit_job(send_job, &s->job)) == NULL) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void
+db_message_send_queue(struct db_send *s, void (*done)(void *), void *arg)
+{
+	group_commit_queue(s->commit, done, arg);
 }
 
 json_t *
-db_message_send(const struct message_new *m, int64_t now_ms, bool *created,
-    enum err *e)
+db_message_send_end(struct db_send *s, bool *created, enum err *e)
 {
-	struct send_job j = { .m = m, .now_ms = now_ms };
-	enum err batch = group_commit(send_job, &j);
+	enum err batch = group_commit_end(s->commit);
+	struct send_job *j = &s->job;
+	json_t *msg = NULL;
 
-	*created = j.created;
-	if (batch != ERR_OK) { /* the batch did not commit: nothing was sent */
-		json_decref(j.msg);
-		*e = batch;
-		return NULL;
+	*created = false;
+	*e = batch != ERR_OK ? batch : j->e;
+	if (*e == ERR_OK && j->repeat != NULL) {
+		msg = j->repeat;
+		j->repeat = NULL;
+	} else if (*e == ERR_OK) {
+		/* Made here, not in the committer, which every send waits
+		 * for: jansson's allocations there were freed by this thread,
+		 * and the two fought over the committer's malloc arena. */
+		msg = message_sent_json(j->id, j->m, j->attachment, j->now_ms);
+		*created = msg != NULL;
+		if (msg == NULL)
+			*e = ERR_INTERNAL;
 	}
-	*e = j.e;
-	return j.msg;
+	json_decref(j->repeat); /* the batch did not commit */
+	free(s);
+	return msg;
 }
 
 json_t *

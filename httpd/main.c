@@ -87,6 +87,7 @@ uri_logger(void *cls, const char *uri, struct MHD_Connection *mhd)
 	c->req.path = c->uri;
 	c->req.header = conn_header;
 	c->req.front = c;
+	c->req.can_defer = true;
 	__atomic_add_fetch(&inflight, 1, __ATOMIC_RELAXED);
 	return c;
 }
@@ -148,6 +149,27 @@ send_response(struct conn *c)
 	MHD_destroy_response(r);
 	api_finish(&c->req, resp);
 	return ret;
+}
+
+static void
+resume_deferred(void *mhd)
+{
+	MHD_resume_connection(mhd);
+}
+
+/* A DEFER (api.h): the connection is suspended while its write waits for
+ * the group commit, and this thread serves its other connections; the
+ * commit's end resumes it, and answer() runs again and answers. A send
+ * that held its thread until then bounded the batches by the thread count
+ * and cost each send a sleep and a wake-up of its own. Suspended before
+ * the write is queued: libmicrohttpd may not be asked to resume a
+ * connection that is not suspended yet. */
+static enum MHD_Result
+defer(struct conn *c)
+{
+	MHD_suspend_connection(c->mhd);
+	api_defer_queue(&c->req, resume_deferred, c->mhd);
+	return MHD_YES;
 }
 
 static enum MHD_Result
@@ -230,6 +252,8 @@ answer(void *cls, struct MHD_Connection *mhd, const char *url,
 	api_handle(&c->req, &c->resp);
 	if (c->resp.wait)
 		return park(c);
+	if (c->resp.defer)
+		return defer(c);
 	return send_response(c);
 }
 

@@ -1,7 +1,9 @@
 /*
  * test_commit.c: the group committer of db/commit.c. What it must keep:
- * every job it is handed runs once and its writer hears of it, however
- * the writer's push falls against the committer going to sleep.
+ * every job it is handed runs once and its writer hears of it, whether
+ * the writer waits in its thread (group_commit()) or is told later
+ * (group_commit_queue()), alone or among many, and however the writer's
+ * push falls against the committer going to sleep.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -119,6 +121,103 @@ test_a_lone_writer_is_never_left_waiting(void **state)
 	assert_int_equal(ran_now() - before, n);
 }
 
+/* group_commit_queue(): the notification comes once the job has run;
+ * group_commit_end() then gives the batch's outcome. */
+
+static void
+note(void *arg)
+{
+	__atomic_add_fetch((uint32_t *)arg, 1, __ATOMIC_RELEASE);
+}
+
+static void
+test_a_queued_job_is_told_once_it_ran(void **state)
+{
+	long before = ran_now();
+	pthread_t w = watch();
+	int i;
+
+	(void)state;
+	for (i = 0; i < 2000; i++) {
+		struct commit_job *j = group_commit_job(count_job, NULL);
+		uint32_t seen = 0;
+
+		assert_non_null(j);
+		group_commit_queue(j, note, &seen);
+		while (__atomic_load_n(&seen, __ATOMIC_ACQUIRE) == 0)
+			spin(1000);
+		assert_int_equal(ran_now() - before, i + 1);
+		assert_int_equal(group_commit_end(j), ERR_OK);
+		assert_int_equal(seen, 1);
+		spin(rand() % 20000);
+	}
+	unwatch(w);
+}
+
+/* A job ended without being queued runs there and then. */
+static void
+test_a_job_never_queued_runs_at_its_end(void **state)
+{
+	long before = ran_now();
+	struct commit_job *j = group_commit_job(count_job, NULL);
+
+	(void)state;
+	assert_non_null(j);
+	assert_int_equal(ran_now(), before);
+	assert_int_equal(group_commit_end(j), ERR_OK);
+	assert_int_equal(ran_now() - before, 1);
+}
+
+/* Writers that wait and writers that are told share batches: a batch's
+ * waiters wake one another (job_wait()), and a queued job passes the
+ * wake-ups it was given on in group_commit_end(); none is left out. */
+#define MIXED_THREADS 8
+#define MIXED_ROUNDS 500
+
+static void *
+mixed_writer(void *arg)
+{
+	int i;
+
+	for (i = 0; i < MIXED_ROUNDS; i++) {
+		if (((intptr_t)arg + i) % 2 == 0) {
+			if (group_commit(count_job, NULL) != ERR_OK)
+				return (void *)1;
+		} else {
+			struct commit_job *j = group_commit_job(count_job, NULL);
+			uint32_t seen = 0;
+			if (j == NULL)
+				return (void *)1;
+			group_commit_queue(j, note, &seen);
+			while (__atomic_load_n(&seen, __ATOMIC_ACQUIRE) == 0)
+				spin(2000);
+			if (group_commit_end(j) != ERR_OK)
+				return (void *)1;
+		}
+	}
+	return NULL;
+}
+
+static void
+test_waiting_and_told_writers_share_batches(void **state)
+{
+	pthread_t t[MIXED_THREADS], w = watch();
+	long before = ran_now();
+	void *failed;
+	intptr_t i;
+
+	(void)state;
+	for (i = 0; i < MIXED_THREADS; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, mixed_writer,
+		    (void *)i), 0);
+	for (i = 0; i < MIXED_THREADS; i++) {
+		assert_int_equal(pthread_join(t[i], &failed), 0);
+		assert_null(failed);
+	}
+	unwatch(w);
+	assert_int_equal(ran_now() - before, MIXED_THREADS * MIXED_ROUNDS);
+}
+
 static int
 setup(void **state)
 {
@@ -148,6 +247,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_a_lone_writer_is_never_left_waiting),
+		cmocka_unit_test(test_a_queued_job_is_told_once_it_ran),
+		cmocka_unit_test(test_a_job_never_queued_runs_at_its_end),
+		cmocka_unit_test(test_waiting_and_told_writers_share_batches),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
