@@ -129,11 +129,15 @@
  * its own HTML body. A browser's request to the API is about 0.8 KiB
  * without cookies (tests/http/test_raw_http.py sends 2.3 KiB). */
 #define HTTPD_CONNECTION_MEMORY     (6 * 1024)
-/* parleyd: threads per core when --threads is not given. Measured on 2
- * cores (docs/BENCHMARKS.md): 4 per core made batches of at most 8 sends
- * and, with 10,000 held polls, delivery at 2,000 msg/s had p99 12 ms;
- * 32 per core gave p99 3-4 ms and 1.8x the durable sends. */
-#define HTTPD_THREADS_PER_CORE      32
+/* parleyd: threads per core when --threads is not given. A send no longer
+ * holds its thread while its group commit runs (a DEFER, api.h), so the
+ * threads need not outnumber the sends in a batch. Measured on 2 cores
+ * (docs/BENCHMARKS.md), 4 per core against 32: GET /me 63k against 45k
+ * req/s, durable sends 20.0k against 15.9k/s, delivery to 10,000 polls
+ * at 2,000 msg/s p99 2-3 against 9-11 ms, fan-out 41-44 against 50-65 ms;
+ * with 1 per core, sends fell to 18k/s (one thread served most of the
+ * connections). */
+#define HTTPD_THREADS_PER_CORE      4
 
 /* parley.fcgi as CGI: the most of a refused body it reads and drops after
  * answering, so that a server which writes the whole body first (Apache's

@@ -365,11 +365,9 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
-	/* HTTPD_THREADS_PER_CORE threads per core by default: a send waits
-	 * in its thread for its group commit (db/commit.c), and the sends
-	 * waiting at once are what a batch is made of; and each thread keeps
-	 * its own list of suspended polls, which libmicrohttpd walks whole
-	 * at every resume (docs/BENCHMARKS.md). */
+	/* HTTPD_THREADS_PER_CORE threads per core by default (api/limits.h):
+	 * neither a held poll nor a send waiting for its group commit holds
+	 * a thread. */
 	threads = config.threads > 0 ? (unsigned)config.threads :
 	    HTTPD_THREADS_PER_CORE * (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
 	d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD |
