@@ -64,7 +64,7 @@ $(BUILD)/parley.fcgi: $(CGI_OBJ) $(CORE_OBJ)
 $(BUILD)/parley-admin: $(ADMIN_OBJ) $(CORE_OBJ)
 	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(CORE_OBJ) tests/inmem.h
+$(BUILD)/tests/%: tests/unit/%.c $(CORE_OBJ) tests/inmem.h tests/tmpdir.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $(filter-out %.h,$^) $(PKG_LIBS) \
 	    $(shell pkg-config --libs cmocka) $(LDFLAGS)

@@ -24,6 +24,7 @@
 
 #include "../../api/clock.h"
 #include "../../db/bell.h"
+#include "../tmpdir.h"
 
 /* Rounds of the cross-process wake-up measurement, and its bound. */
 #define LATENCY_ROUNDS 200
@@ -782,18 +783,14 @@ static int
 setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/parley-bell-XXXXXX");
-	return mkdtemp(dir) == NULL ? -1 : 0;
+	return tmpdir_make(dir, sizeof(dir), "bell");
 }
 
 static int
 teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return tmpdir_remove(dir);
 }
 
 int

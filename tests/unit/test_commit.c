@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "../../db/internal.h"
+#include "../tmpdir.h"
 
 static char dir[64];
 
@@ -224,8 +225,7 @@ setup(void **state)
 	char path[96];
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/parley-commit-XXXXXX");
-	if (mkdtemp(dir) == NULL)
+	if (tmpdir_make(dir, sizeof(dir), "commit") != 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/c.db", dir);
 	srand(1);
@@ -235,11 +235,8 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char cmd[96];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return tmpdir_remove(dir);
 }
 
 int

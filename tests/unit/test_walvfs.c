@@ -19,6 +19,7 @@
 #include <sqlite3.h>
 
 #include "../../db/internal.h"
+#include "../tmpdir.h"
 
 static char dir[64];
 
@@ -289,18 +290,14 @@ static int
 setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/parley-walvfs-XXXXXX");
-	return mkdtemp(dir) == NULL ? -1 : 0;
+	return tmpdir_make(dir, sizeof(dir), "walvfs");
 }
 
 static int
 teardown(void **state)
 {
-	char cmd[96];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return tmpdir_remove(dir);
 }
 
 int
