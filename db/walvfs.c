@@ -30,11 +30,13 @@
  * A crash loses nothing it would not have lost anyway: buffered frames
  * belong to a transaction that has not committed.
  */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -44,6 +46,8 @@
  * to 17 bits and reports a shorter write as a full disk. */
 #define WRITE_MAX (124 * 1024)
 #define FRAME_HEADER 24
+/* Bytes written to the WAL between two starts of its writeback. */
+#define KICK_BYTES (1 << 20)
 
 struct file {
 	sqlite3_file base;
@@ -56,10 +60,42 @@ struct file {
 	                            * once its header is buffered; else -1 */
 	bool direct;            /* the commit is written: no buffering until
 	                         * the barrier */
+	const char *path;       /* a WAL file: its name */
+	int kick_fd;            /* a WAL file: a descriptor of its own for
+	                         * kick_writeback(), opened at its first write;
+	                         * -1 before, or when it could not be */
+	sqlite3_int64 kick_from, kick_to; /* written since the last kick */
 	sqlite3_file real[];    /* the default VFS's file */
 };
 
 static sqlite3_vfs *real_vfs;
+
+/*
+ * With synchronous=NORMAL nothing syncs the WAL until a checkpoint, every
+ * 10,000 pages: its fdatasync() then waited 15-21 ms for the 40 MB
+ * written since the last, and every send waited with it (a fifth of a
+ * send run's time). Each time KICK_BYTES have been written, the kernel
+ * is asked to start writing them out (SYNC_FILE_RANGE_WRITE starts the
+ * writes and waits for none), so that little is left for that sync. The
+ * range is only a hint: a page written again later is written again.
+ */
+static void
+kick_writeback(struct file *f, sqlite3_int64 off, size_t len)
+{
+	if (f->kick_fd == -1 && f->path != NULL)
+		f->kick_fd = open(f->path, O_RDONLY | O_CLOEXEC);
+	if (f->kick_fd < 0)
+		return;
+	if (f->kick_to == f->kick_from || off < f->kick_from)
+		f->kick_from = off;
+	if (off + (sqlite3_int64)len > f->kick_to)
+		f->kick_to = off + (sqlite3_int64)len;
+	if (f->kick_to - f->kick_from < KICK_BYTES)
+		return;
+	(void)sync_file_range(f->kick_fd, f->kick_from,
+	    f->kick_to - f->kick_from, SYNC_FILE_RANGE_WRITE);
+	f->kick_from = f->kick_to;
+}
 
 static int
 flush(struct file *f)
@@ -72,6 +108,8 @@ flush(struct file *f)
 		rc = f->real->pMethods->xWrite(f->real, f->buf + done, (int)n,
 		    f->off + (sqlite3_int64)done);
 	}
+	if (rc == SQLITE_OK && f->len > 0 && f->db != NULL)
+		kick_writeback(f, f->off, f->len);
 	f->len = 0;
 	return rc;
 }
@@ -152,6 +190,8 @@ x_close(sqlite3_file *file)
 	if (f->wal != NULL)
 		f->wal->db = NULL;
 	rc2 = f->real->pMethods->xClose(f->real);
+	if (f->kick_fd >= 0)
+		close(f->kick_fd);
 	free(f->buf);
 	f->buf = NULL;
 	return rc != SQLITE_OK ? rc : rc2;
@@ -318,12 +358,15 @@ x_open(sqlite3_vfs *v, sqlite3_filename name, sqlite3_file *file,
 
 	memset(f, 0, sizeof(*f));
 	f->commit_page = -1;
+	f->kick_fd = -2; /* not a WAL file */
 	rc = real_vfs->xOpen(real_vfs, name, f->real, flags, out_flags);
 	/* SQLite calls xClose after a failed xOpen that set pMethods. */
 	f->base.pMethods = f->real->pMethods != NULL ? &io_methods : NULL;
 	if (rc == SQLITE_OK && (flags & SQLITE_OPEN_WAL) && name != NULL) {
 		f->db = (struct file *)sqlite3_database_file_object(name);
 		f->db->wal = f;
+		f->path = name;
+		f->kick_fd = -1;
 	}
 	return rc;
 }
