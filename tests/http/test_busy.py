@@ -4,9 +4,10 @@ with BEGIN IMMEDIATE on the same file) past the front's busy timeout
 the busy timeout and some slack; reads still work; nothing is written by
 a refused request; after the lock is released every write succeeds."""
 import sqlite3
+import threading
 import time
 
-from conftest import PASSWORD, expect_error, unique_login
+from conftest import PASSWORD, Client, expect_error, unique_login
 
 BUSY_MS = 300
 SLACK_S = 3.0     # ASan, nginx, a loaded machine
@@ -108,3 +109,44 @@ def test_busy_then_poll_delivers(make_front, front_kind):
                 if e["type"] == "message.new"]
         last = p["last_id"]
     assert got == [r.j["id"]]
+
+
+def test_a_send_waiting_for_the_lock_holds_no_thread(make_front, front_kind):
+    """While a send waits for the write lock, held by another process, the
+    front goes on answering: parleyd runs here with one thread, which the
+    send must leave free (its connection is set aside until its group
+    commit ends: api.h's DEFER); parley.fcgi has threads to spare. Once
+    the lock is let go, the send is stored and answered."""
+    flags = ["--busy-timeout", "10000"]
+    if front_kind == "parleyd":
+        flags += ["--threads", "1"]
+    c = make_front(front_kind, flags)
+    a, at = c.register(nick="WaitA")
+    b, bt = c.register(nick="WaitB")
+    chat = c.post("/api/v1/chats", {"type": "direct", "user_id": b["id"]},
+                  token=at).j["id"]
+    sender = Client(c.front)  # requests' sessions are not for two threads
+    sent = {}
+
+    def send():
+        sent["r"] = sender.post(f"/api/v1/chats/{chat}/messages",
+                                {"text": "after the lock"}, token=at)
+
+    lock = sqlite3.connect(c.front.db, timeout=10, isolation_level=None)
+    lock.execute("BEGIN IMMEDIATE")
+    t = threading.Thread(target=send)
+    try:
+        t.start()
+        time.sleep(0.5)  # the send has reached the committer and waits
+        assert t.is_alive(), "the send did not wait for the lock"
+        r, took = timed(lambda: c.get("/api/v1/me", token=bt))
+        assert r.status_code == 200 and r.j["id"] == b["id"]
+        assert took < 1.0, f"GET /me waited {took:.2f} s behind the send"
+        assert t.is_alive()
+    finally:
+        lock.execute("COMMIT")
+        lock.close()
+        t.join(30)
+    assert sent["r"].status_code == 201, sent["r"].text
+    page = c.get(f"/api/v1/chats/{chat}/messages", token=bt).j["messages"]
+    assert [m["text"] for m in page] == ["after the lock"]
