@@ -1,7 +1,7 @@
 /*
  * tmpdir.h: the scratch folder of a unit test program, made by its
- * cmocka group set-up and removed, with all it holds, by its tear-down.
- * Header-only: each test is one program.
+ * cmocka group set-up and removed, with all it holds, by
+ * tmpdir_teardown(). Header-only: each test is one program.
  */
 #ifndef PARLEY_TESTS_TMPDIR_H
 #define PARLEY_TESTS_TMPDIR_H
@@ -9,21 +9,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* Makes a new folder /tmp/parley-NAME-XXXXXX into dir; 0, or -1. */
+/* The folder, /tmp/parley-NAME-XXXXXX once tmpdir_make() made it. */
+static char tmpdir[64];
+
+/* Makes tmpdir for the test program name; 0, or -1. */
 static inline int
-tmpdir_make(char *dir, size_t size, const char *name)
+tmpdir_make(const char *name)
 {
-	snprintf(dir, size, "/tmp/parley-%s-XXXXXX", name);
-	return mkdtemp(dir) == NULL ? -1 : 0;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/parley-%s-XXXXXX", name);
+	return mkdtemp(tmpdir) == NULL ? -1 : 0;
 }
 
-/* Removes dir and everything in it; 0, or -1. */
+/* A cmocka group tear-down: removes tmpdir and everything in it. */
 static inline int
-tmpdir_remove(const char *dir)
+tmpdir_teardown(void **state)
 {
 	char cmd[128];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	return system(cmd) == 0 ? 0 : -1;
 }
 

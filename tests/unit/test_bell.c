@@ -32,15 +32,13 @@
 /* How far a deadline may be missed. */
 #define DEADLINE_SLACK_MS 50
 
-static char dir[64];
-
-/* dir/name + ".db": a database path whose bell is dir/name.db-bell. */
+/* tmpdir/name + ".db": a database path whose bell is tmpdir/name.db-bell. */
 static const char *
 db_path(const char *name)
 {
 	static char buf[128];
 
-	snprintf(buf, sizeof(buf), "%s/%s.db", dir, name);
+	snprintf(buf, sizeof(buf), "%s/%s.db", tmpdir, name);
 	return buf;
 }
 
@@ -783,14 +781,7 @@ static int
 setup(void **state)
 {
 	(void)state;
-	return tmpdir_make(dir, sizeof(dir), "bell");
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	return tmpdir_remove(dir);
+	return tmpdir_make("bell");
 }
 
 int
@@ -813,5 +804,5 @@ main(void)
 		cmocka_unit_test(test_concurrent_rings),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, tmpdir_teardown);
 }

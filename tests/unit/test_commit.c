@@ -21,8 +21,6 @@
 #include "../../db/internal.h"
 #include "../tmpdir.h"
 
-static char dir[64];
-
 /* Jobs run so far: only the committer writes it. */
 static long ran;
 
@@ -225,18 +223,11 @@ setup(void **state)
 	char path[96];
 
 	(void)state;
-	if (tmpdir_make(dir, sizeof(dir), "commit") != 0)
+	if (tmpdir_make("commit") != 0)
 		return -1;
-	snprintf(path, sizeof(path), "%s/c.db", dir);
+	snprintf(path, sizeof(path), "%s/c.db", tmpdir);
 	srand(1);
 	return db_setup(path, false, 5000);
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	return tmpdir_remove(dir);
 }
 
 int
@@ -249,5 +240,5 @@ main(void)
 		cmocka_unit_test(test_waiting_and_told_writers_share_batches),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, tmpdir_teardown);
 }

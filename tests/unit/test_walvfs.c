@@ -21,9 +21,7 @@
 #include "../../db/internal.h"
 #include "../tmpdir.h"
 
-static char dir[64];
-
-/* Opens dir/name on vfs (NULL: the default), or NULL. No cmocka assert
+/* Opens tmpdir/name on vfs (NULL: the default), or NULL. No cmocka assert
  * here: forked children use it too. */
 static sqlite3 *
 try_open(const char *name, const char *vfs)
@@ -31,7 +29,7 @@ try_open(const char *name, const char *vfs)
 	char path[128];
 	sqlite3 *db = NULL;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE, vfs) != SQLITE_OK)
 		return NULL;
@@ -278,7 +276,7 @@ test_a_checkpoint_copies_every_commit(void **state)
 	insert_rows(w, 1, 10);
 	exec(w, "PRAGMA wal_checkpoint(TRUNCATE)");
 	sqlite3_close(w);
-	snprintf(path, sizeof(path), "%s/ckpt.db-wal", dir);
+	snprintf(path, sizeof(path), "%s/ckpt.db-wal", tmpdir);
 	assert_int_not_equal(access(path, F_OK), 0); /* removed at close */
 	r = open_with("ckpt.db", NULL);
 	assert_int_equal(count(r, "SELECT count(*) FROM t"), 301);
@@ -290,14 +288,7 @@ static int
 setup(void **state)
 {
 	(void)state;
-	return tmpdir_make(dir, sizeof(dir), "walvfs");
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	return tmpdir_remove(dir);
+	return tmpdir_make("walvfs");
 }
 
 int
@@ -312,5 +303,5 @@ main(void)
 		cmocka_unit_test(test_a_checkpoint_copies_every_commit),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, tmpdir_teardown);
 }
