@@ -246,15 +246,27 @@ committer_runs(void)
 	return started;
 }
 
+/* Hands j to the committer; without one, runs it here as a batch of one
+ * and returns true (it is then done, and nobody else will tell). */
+static bool
+submit(struct job *j)
+{
+	db_read_end(); /* the caller reads what the batch wrote */
+	if (committer_runs()) {
+		enqueue(j);
+		return false;
+	}
+	j->result = run_batch(j, true);
+	j->done = 1;
+	return true;
+}
+
 enum err
 group_commit(void (*fn)(void *arg), void *arg)
 {
 	struct job j = { .fn = fn, .arg = arg };
 
-	db_read_end(); /* the caller reads what the batch wrote */
-	if (!committer_runs())
-		return run_batch(&j, true);
-	enqueue(&j);
+	(void)submit(&j);
 	job_wait(&j);
 	return j.result;
 }
@@ -277,16 +289,10 @@ group_commit_queue(struct commit_job *cj, void (*notify)(void *),
 {
 	struct job *j = (struct job *)cj;
 
-	db_read_end();
-	if (!committer_runs()) {
-		j->result = run_batch(j, true);
-		j->done = 1;
-		notify(notify_arg);
-		return;
-	}
 	j->notify = notify;
 	j->notify_arg = notify_arg;
-	enqueue(j);
+	if (submit(j))
+		notify(notify_arg);
 }
 
 enum err
@@ -295,15 +301,8 @@ group_commit_end(struct commit_job *cj)
 	struct job *j = (struct job *)cj;
 	enum err e;
 
-	if (j->notify == NULL && j->done == 0) { /* never queued: run it now */
-		db_read_end();
-		if (!committer_runs()) {
-			j->result = run_batch(j, true);
-			j->done = 1;
-		} else {
-			enqueue(j);
-		}
-	}
+	if (j->notify == NULL) /* never queued: run it now */
+		(void)submit(j);
 	job_wait(j);
 	e = j->result;
 	free(j);
