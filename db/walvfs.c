@@ -48,6 +48,9 @@
 #define FRAME_HEADER 24
 /* Bytes written to the WAL between two starts of its writeback. */
 #define KICK_BYTES (1 << 20)
+/* struct file's kick_fd when it holds no descriptor. */
+#define KICK_NOT_YET (-1)       /* a WAL file not written yet */
+#define KICK_NEVER (-2)         /* not a WAL file, or the open failed */
 
 struct file {
 	sqlite3_file base;
@@ -62,8 +65,8 @@ struct file {
 	                         * the barrier */
 	const char *path;       /* a WAL file: its name */
 	int kick_fd;            /* a WAL file: a descriptor of its own for
-	                         * kick_writeback(), opened at its first write;
-	                         * -1 before, or when it could not be */
+	                         * kick_writeback(), opened at its first
+	                         * write; or KICK_NOT_YET, KICK_NEVER */
 	sqlite3_int64 kick_from, kick_to; /* written since the last kick */
 	sqlite3_file real[];    /* the default VFS's file */
 };
@@ -82,9 +85,10 @@ static sqlite3_vfs *real_vfs;
 static void
 kick_writeback(struct file *f, sqlite3_int64 off, size_t len)
 {
-	if (f->kick_fd == -1 && f->path != NULL)
-		f->kick_fd = open(f->path, O_RDONLY | O_CLOEXEC);
-	if (f->kick_fd < 0)
+	if (f->kick_fd == KICK_NOT_YET &&
+	    (f->kick_fd = open(f->path, O_RDONLY | O_CLOEXEC)) < 0)
+		f->kick_fd = KICK_NEVER;
+	if (f->kick_fd == KICK_NEVER)
 		return;
 	if (f->kick_to == f->kick_from || off < f->kick_from)
 		f->kick_from = off;
@@ -358,7 +362,7 @@ x_open(sqlite3_vfs *v, sqlite3_filename name, sqlite3_file *file,
 
 	memset(f, 0, sizeof(*f));
 	f->commit_page = -1;
-	f->kick_fd = -2; /* not a WAL file */
+	f->kick_fd = KICK_NEVER;
 	rc = real_vfs->xOpen(real_vfs, name, f->real, flags, out_flags);
 	/* SQLite calls xClose after a failed xOpen that set pMethods. */
 	f->base.pMethods = f->real->pMethods != NULL ? &io_methods : NULL;
@@ -366,7 +370,7 @@ x_open(sqlite3_vfs *v, sqlite3_filename name, sqlite3_file *file,
 		f->db = (struct file *)sqlite3_database_file_object(name);
 		f->db->wal = f;
 		f->path = name;
-		f->kick_fd = -1;
+		f->kick_fd = KICK_NOT_YET;
 	}
 	return rc;
 }
