@@ -80,7 +80,7 @@ struct response {
 	 * their names and values are packed into: one block, allocated by
 	 * the first response_header() and freed by api_response_free(), so
 	 * that a held long-poll, whose answer is made again when it wakes,
-	 * keeps none (httpd/park.c). */
+	 * keeps none (api/park.c). */
 	struct header *headers;
 	size_t nheaders;
 	size_t hused;              /* bytes of the block's text in use */

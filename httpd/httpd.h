@@ -10,6 +10,7 @@
 #include <microhttpd.h>
 
 #include "../api/api.h"
+#include "../api/park.h"
 
 /* One HTTP request in flight; libmicrohttpd's *con_cls. */
 struct conn {
@@ -23,7 +24,7 @@ struct conn {
 	char peer[64];
 	bool seen;                 /* the access handler has seen it */
 	bool too_large;            /* the body passed --max-body */
-	struct waiter *waiter;     /* set while parked (park.c) */
+	struct waiter *waiter;     /* its place while held (api/park.h) */
 };
 
 /* Queues c->resp on the connection and logs the request. */
@@ -32,16 +33,5 @@ enum MHD_Result send_response(struct conn *c);
 /* static.c: answers a GET or HEAD outside /api from --www. */
 enum MHD_Result serve_static(struct conn *c);
 
-/* park.c: holding long-polls without a thread each. */
-int park_init(void);
-int park_start(struct MHD_Daemon *d);
-void park_stop(void);
-/* Suspends c (its resp says WAIT) until its user's bell rings or the
- * deadline passes; then the access handler runs again. */
-enum MHD_Result park(struct conn *c);
-/* Drops c from the waiter table (the request is being freed). */
-void park_forget(struct conn *c);
-/* c->waiter of a request resumed because its client went away. */
-extern const struct waiter *const park_gone_mark;
 
 #endif

@@ -15,12 +15,13 @@
  * A request's life here: the URI log callback allocates its struct conn
  * (and keeps the raw URI, which libmicrohttpd otherwise unescapes and
  * splits); the access handler collects the body, then runs api_handle()
- * and queues the response. See park.c for requests that wait.
+ * and queues the response. See api/park.c for requests that wait.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,7 +104,14 @@ request_completed(void *cls, struct MHD_Connection *mhd, void **con_cls,
 	(void)toe;
 	if (c == NULL)
 		return;
-	park_forget(c);
+	park_forget(&c->waiter);
+	/* libmicrohttpd closed it (the client went away) while it was
+	 * held: its verdict is still WAIT. Log it as nginx does a request
+	 * whose client closed. */
+	if (c->resp.wait) {
+		c->resp.status = STATUS_CLIENT_GONE;
+		api_finish(&c->req, &c->resp);
+	}
 	conn_free(c);
 	*con_cls = NULL;
 	__atomic_sub_fetch(&inflight, 1, __ATOMIC_RELAXED);
@@ -151,10 +159,18 @@ send_response(struct conn *c)
 	return ret;
 }
 
+/* Gives a suspended connection back to its pool thread, which runs
+ * answer() again. c is not touched after: that thread may free it. */
 static void
-resume_deferred(void *mhd)
+resume(void *c)
 {
-	MHD_resume_connection(mhd);
+	MHD_resume_connection(((struct conn *)c)->mhd);
+}
+
+static void
+suspend(void *c)
+{
+	MHD_suspend_connection(((struct conn *)c)->mhd);
 }
 
 /* A DEFER (api.h): the connection is suspended while its write waits for
@@ -167,9 +183,27 @@ resume_deferred(void *mhd)
 static enum MHD_Result
 defer(struct conn *c)
 {
-	MHD_suspend_connection(c->mhd);
-	api_defer_queue(&c->req, resume_deferred, c->mhd);
+	suspend(c);
+	api_defer_queue(&c->req, resume, c);
 	return MHD_YES;
+}
+
+/* A WAIT: the poll is held in api/park.c with its connection suspended
+ * until it is woken, and this thread serves its other connections. A
+ * client that went away gets an empty 499 that closes the connection
+ * (MHD_NO would too, but libmicrohttpd logs each as an internal error). */
+static enum MHD_Result
+hold(struct conn *c)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c->mhd,
+	    MHD_CONNECTION_INFO_CONNECTION_FD);
+
+	if (park(&c->waiter, c, ci != NULL ? ci->connect_fd : -1, &c->req,
+	    &c->resp, suspend))
+		return MHD_YES;
+	if (c->resp.status == STATUS_CLIENT_GONE)
+		response_header(&c->resp, "Connection", "close");
+	return send_response(c);
 }
 
 static enum MHD_Result
@@ -241,17 +275,17 @@ answer(void *cls, struct MHD_Connection *mhd, const char *url,
 	    strcmp(c->req.path, "/api") != 0)
 		return serve_static(c);
 
-	/* Resumed because its client went away: park() closes it without
+	/* Woken because its client went away: hold() closes it without
 	 * running the handler again for nobody. */
-	if (c->resp.wait && c->waiter == park_gone_mark)
-		return park(c);
+	if (c->resp.wait && park_client_gone(&c->waiter))
+		return hold(c);
 	c->req.body = c->body;
 	c->req.body_len = c->len;
 	api_response_free(&c->resp);
 	api_response_init(&c->resp);
 	api_handle(&c->req, &c->resp);
 	if (c->resp.wait)
-		return park(c);
+		return hold(c);
 	if (c->resp.defer)
 		return defer(c);
 	return send_response(c);
@@ -356,7 +390,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (api_init(&config) != 0)
 		return 1;
-	if (park_init() != 0)
+	if (park_init("parleyd", resume, POLLRDHUP) != 0)
 		return 1;
 
 	/* Signals go to sigwait() below, not to the pool's threads. */
@@ -393,7 +427,7 @@ main(int argc, char **argv)
 	    config.listen, info != NULL ? (unsigned)info->port : 0,
 	    config.db_path);
 
-	if (park_start(d) != 0 || api_housekeeping_start() != 0)
+	if (park_start() != 0 || api_housekeeping_start() != 0)
 		return 1;
 	sigwait(&sigs, &sig);
 	fprintf(stderr, "parleyd: %s, stopping\n", strsignal(sig));

@@ -1,64 +1,66 @@
 /*
- * park.c: holding long-polls in parleyd without a thread each.
+ * park.c: holding long-polls without a thread each, for both fronts.
  *
  * The life of a parked poll
  * -------------------------
  * Park. GET /events finds no event after the client's cursor: api_handle()
- * leaves a WAIT verdict in c->resp (the user, the user's bell sequence
- * number as read BEFORE the query, the deadline) and answer() calls
- * park(c). Under the table's lock park() reads the bell again. If it moved,
- * an event may have committed after the query: the handler runs again at
- * once, in this thread. Otherwise park() allocates a struct waiter (56
- * bytes), links it into the list of the user's bell slot and into the
- * deadline heap, and suspends the connection: libmicrohttpd stops watching
- * its socket and the pool thread returns to other connections. From now on
- * the poll is a row in this table and a socket; no thread is tied to it.
+ * leaves a WAIT verdict in resp (the user, the user's bell sequence number
+ * as read BEFORE the query, the deadline) and the front calls park(). Under
+ * the table's lock park() reads the bell again. If it moved, an event may
+ * have committed after the query: the handler runs again at once, in this
+ * thread. Otherwise park() allocates a struct waiter (56 bytes), links it
+ * into the list of the user's bell slot and into the deadline heap, and
+ * calls the front's set_aside() under the lock: parleyd suspends the
+ * connection (libmicrohttpd stops watching its socket), parley.fcgi has
+ * nothing to do. The front's thread returns to other requests. From now
+ * on the poll is a row in this table and a socket; no thread is tied to it.
  *
  * Wake. One waker thread sleeps on the bell's global counter. A writer (in
  * any process) that commits events rings its users' slots and then the
  * global counter. The waker wakes, compares the slots with its own snapshot
  * (bell_changed()), and walks the waiters of each changed slot: those whose
- * sequence number differs from the slot's value are unlinked and resumed.
- * A user who shares the slot with the rung user is resumed too; the handler
- * finds nothing for them and parks them again: one spurious query.
- * Resuming gives the connection back to its pool thread, which calls
- * answer() and so api_handle() again with the same struct request. From
- * the moment MHD_resume_connection() is called, that thread may finish and
- * free the connection (MEASURED.md, pitfall 2): the waker unlinks the
- * waiter and takes what it needs under the lock, and resumes last, after
- * the unlock, touching nothing of the connection afterwards.
+ * sequence number differs from the slot's value are unlinked and handed
+ * back to the front (its wake() callback): parleyd resumes the connection,
+ * whose pool thread runs the handler again with the same struct request;
+ * parley.fcgi queues the request for its answering threads. A user who
+ * shares the slot with the rung user is woken too; the handler finds
+ * nothing for them and parks them again: one spurious query. From the
+ * moment wake() is called, another thread may finish and free the request
+ * (MEASURED.md, pitfall 2): the waker unlinks the waiter under the lock and
+ * calls wake() last, after the unlock, touching nothing of it afterwards.
  *
  * Time out. The heap orders the waiters by deadline. The waker sleeps no
- * longer than until the earliest one (and at most PARK_TICK_MS), and
- * resumes those whose deadline passed; the handler, called after its
- * deadline, answers with what it has (an empty page).
+ * longer than until the earliest one (and at most PARK_TICK_MS), and wakes
+ * those whose deadline passed; the handler, called after its deadline,
+ * answers with what it has (an empty page).
  *
- * Client gone. libmicrohttpd does not watch a suspended socket, so it
- * would not notice a client that went away (pitfall 3) until the deadline.
- * Every PARK_TICK_MS the waker polls the parked sockets, PARK_PROBE_BATCH
- * at a time under the lock (one poll() each, no wait). A socket that hung
- * up or failed has its connection resumed with c->waiter = &gone_mark: if
+ * Client gone. Nobody watches a parked socket (libmicrohttpd does not
+ * watch a suspended one, pitfall 3; libfcgi watches nothing), so a client
+ * that went away would go unnoticed until the deadline. Every PARK_TICK_MS
+ * the waker polls the parked sockets, PARK_PROBE_BATCH at a time under the
+ * lock (one poll() each, no wait), for the front's gone_events. A request
+ * whose socket shows one is woken with its place set to &gone_mark: if
  * the handler has events it writes them into the void; if it parks again,
- * park() sees the mark and answers an empty 499 with "Connection: close",
- * and libmicrohttpd closes the connection and frees the request.
+ * park() sees the mark and answers 499 (STATUS_CLIENT_GONE), which the
+ * front closes without an answer.
  *
  * Shutdown. park_stop() sets api_stopping (handlers then answer at once
- * instead of waiting), closes the table so that park() suspends nothing
- * more, resumes every waiter with c->waiter = &stop_mark, wakes and joins
- * the waker, and waits (at most PARK_DRAIN_MS) until those requests have
- * completed: MHD_stop_daemon() must not find a suspended connection, and
- * the clients get their (empty) answer rather than a reset.
+ * instead of waiting), closes the table so that park() holds nothing
+ * more, wakes every waiter with its place set to &stop_mark, wakes and
+ * joins the waker, and waits (at most PARK_DRAIN_MS) until those requests
+ * have ended (park_forget()): parleyd's MHD_stop_daemon() must not find a
+ * suspended connection, and the clients get their (empty) answer rather
+ * than a reset.
  *
- * Cleanup. The request-completed callback calls park_forget(c) for every
- * request that ends. A request still in the table (closed some other way)
- * is unlinked there; a stop_mark counts one drained request. Whoever
- * unlinks a waiter frees it. Only the lock's holder touches c->waiter,
- * except that the pool thread that owns an unparked connection may read
- * it (nobody else writes it then).
+ * Cleanup. The front calls park_forget() for every request that ends. A
+ * request still in the table (closed some other way) is unlinked there; a
+ * stop_mark counts one drained request. Whoever unlinks a waiter frees it.
+ * Only the lock's holder writes a place, except that the thread that owns
+ * a request not in the table may read it (nobody else writes it then).
  *
  * Memory per held poll: the struct waiter and a heap pointer (64 bytes);
  * the slot heads (512 KiB) and the waker's snapshot (256 KiB) are
- * per process. The rest is libmicrohttpd's connection and struct conn.
+ * per process. The rest is the front's.
  */
 #include <errno.h>
 #include <poll.h>
@@ -68,13 +70,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "../api/clock.h"
+#include "clock.h"
 #include "../db/bell.h"
-#include "httpd.h"
+#include "park.h"
 
 /* The waker sleeps at most this long, and probes the parked sockets for a
- * hang-up this often. */
-#define PARK_TICK_MS 1000
+ * hang-up this often: a client gone is noticed within this time. */
+#define PARK_TICK_MS 250
 
 /* Sockets probed per poll() call and per hold of the lock: 256 sockets
  * cost about 50 us, so parking is never held up longer than that. */
@@ -87,9 +89,8 @@
 #define PARK_HEAP_INITIAL 1024
 
 struct waiter {
-	struct MHD_Connection *mhd; /* to resume; the only thing used after
-	                             * the waiter left the table */
-	struct conn *c;             /* its request; c->waiter points back */
+	void *owner;                /* the front's request, given to wake() */
+	struct waiter **place;      /* the front's place; points back here */
 	struct waiter *prev, *next; /* the slot's list; next also chains a
 	                             * batch to resume */
 	int64_t deadline_ms;        /* CLOCK_REALTIME, from the verdict */
@@ -99,13 +100,12 @@ struct waiter {
 	int fd;                     /* the socket, for the hang-up probe */
 };
 
-/* Values of c->waiter for a request no longer in the table: its client
- * went away; it was resumed by park_stop(). */
+/* Values of a place whose request is no longer in the table: its client
+ * went away; it was woken by park_stop(). */
 static struct waiter gone_mark, stop_mark;
-const struct waiter *const park_gone_mark = &gone_mark;
 
 static struct {
-	pthread_mutex_t lock;       /* guards all below, and c->waiter */
+	pthread_mutex_t lock;       /* guards all below, and the places */
 	pthread_cond_t drained;     /* draining reached 0 */
 	struct waiter **slots;      /* BELL_SLOTS list heads */
 	struct waiter **heap;       /* min-heap by deadline_ms */
@@ -113,6 +113,9 @@ static struct {
 	uint32_t *snap;             /* the waker's copy of the bell's slots */
 	uint32_t global;            /* bell_global() read before snap */
 	uint32_t journal;           /* the bell journal's position read */
+	void (*wake)(void *owner);  /* the front's, from park_init() */
+	short gone_events;          /* poll() events that say "client gone" */
+	const char *name;           /* the program, for its messages */
 	pthread_t waker;
 	bool running;               /* the waker thread was started */
 	bool stopping;              /* park_stop() began: park nothing */
@@ -183,12 +186,11 @@ heap_remove(struct waiter *w)
 
 /* --- the table --- */
 
-/* Adds c (its resp says WAIT) to the table. Returns 0, or -1 when out of
- * memory. Called with the lock held. */
+/* Adds owner, whose resp says WAIT, to the table at *place. Returns 0, or
+ * -1 when out of memory. Called with the lock held. */
 static int
-hold(struct conn *c)
+hold(struct waiter **place, void *owner, int fd, const struct response *r)
 {
-	const union MHD_ConnectionInfo *ci;
 	struct waiter *w;
 
 	if (table.n == table.cap) {
@@ -201,13 +203,12 @@ hold(struct conn *c)
 	}
 	if ((w = malloc(sizeof(*w))) == NULL)
 		return -1;
-	ci = MHD_get_connection_info(c->mhd, MHD_CONNECTION_INFO_CONNECTION_FD);
-	w->mhd = c->mhd;
-	w->c = c;
-	w->deadline_ms = c->resp.wait_deadline_ms;
-	w->seq = c->resp.wait_seq;
-	w->slot = bell_slot(c->resp.wait_user);
-	w->fd = ci != NULL ? ci->connect_fd : -1;
+	w->owner = owner;
+	w->place = place;
+	w->deadline_ms = r->wait_deadline_ms;
+	w->seq = r->wait_seq;
+	w->slot = bell_slot(r->wait_user);
+	w->fd = fd;
 	w->prev = NULL;
 	w->next = table.slots[w->slot];
 	if (w->next != NULL)
@@ -215,13 +216,13 @@ hold(struct conn *c)
 	table.slots[w->slot] = w;
 	table.heap[table.n] = w;
 	heap_up(table.n++);
-	c->waiter = w;
+	*place = w;
 	return 0;
 }
 
-/* Takes w out of the table, sets its request's c->waiter to mark (NULL,
- * &gone_mark or &stop_mark) and pushes w on *batch, to be resumed after
- * the lock is released. Called with the lock held. */
+/* Takes w out of the table, sets its request's place to mark (NULL,
+ * &gone_mark or &stop_mark) and pushes w on *batch, to be woken after the
+ * lock is released. Called with the lock held. */
 static void
 detach(struct waiter *w, struct waiter *mark, struct waiter **batch)
 {
@@ -232,22 +233,23 @@ detach(struct waiter *w, struct waiter *mark, struct waiter **batch)
 	if (w->next != NULL)
 		w->next->prev = w->prev;
 	heap_remove(w);
-	w->c->waiter = mark;
-	w->c = NULL;
+	*w->place = mark;
+	w->place = NULL;
 	w->next = *batch;
 	*batch = w;
 }
 
-/* Resumes and frees the waiters of batch. Called WITHOUT the lock: once a
- * connection is resumed, its pool thread may free it (pitfall 2). */
+/* Hands the requests of batch back to the front and frees the waiters.
+ * Called WITHOUT the lock: once woken, a request may be finished and freed
+ * by another thread (pitfall 2). */
 static void
 resume(struct waiter *batch)
 {
 	while (batch != NULL) {
 		struct waiter *next = batch->next;
-		struct MHD_Connection *mhd = batch->mhd;
+		void *owner = batch->owner;
 		free(batch);
-		MHD_resume_connection(mhd);
+		table.wake(owner);
 		batch = next;
 	}
 }
@@ -300,14 +302,13 @@ probe_all(void)
 			if (ws[n]->fd < 0)
 				continue;
 			fds[n].fd = ws[n]->fd;
-			fds[n].events = POLLRDHUP;
+			fds[n].events = table.gone_events;
 			fds[n].revents = 0;
 			n++;
 		}
 		if (n > 0 && poll(fds, n, 0) > 0)
 			for (k = 0; k < n; k++)
-				if (fds[k].revents & (POLLRDHUP | POLLHUP |
-				    POLLERR | POLLNVAL))
+				if (fds[k].revents != 0)
 					detach(ws[k], &gone_mark, &batch);
 		pthread_mutex_unlock(&table.lock);
 		resume(batch);
@@ -368,15 +369,18 @@ waker(void *arg)
 	}
 }
 
-/* --- the interface of httpd.h --- */
+/* --- the interface of park.h --- */
 
 int
-park_init(void)
+park_init(const char *name, void (*wake)(void *owner), short gone_events)
 {
+	table.name = name;
+	table.wake = wake;
+	table.gone_events = gone_events;
 	table.slots = calloc(BELL_SLOTS, sizeof(*table.slots));
 	table.snap = calloc(BELL_SLOTS, sizeof(*table.snap));
 	if (table.slots == NULL || table.snap == NULL) {
-		fprintf(stderr, "parleyd: out of memory for the waiter table\n");
+		fprintf(stderr, "%s: out of memory for the waiter table\n", name);
 		return -1;
 	}
 	table.global = bell_global();
@@ -386,14 +390,13 @@ park_init(void)
 }
 
 int
-park_start(struct MHD_Daemon *d)
+park_start(void)
 {
 	int e;
 
-	(void)d;
 	e = pthread_create(&table.waker, NULL, waker, NULL);
 	if (e != 0) {
-		fprintf(stderr, "parleyd: cannot start the waker: %s\n",
+		fprintf(stderr, "%s: cannot start the waker: %s\n", table.name,
 		    strerror(e));
 		return -1;
 	}
@@ -439,103 +442,103 @@ park_stop(void)
 		    &until) == ETIMEDOUT)
 			break;
 	if (table.draining > 0)
-		fprintf(stderr, "parleyd: %zu held polls not answered in"
-		    " time\n", table.draining);
+		fprintf(stderr, "%s: %zu held polls not answered in time\n",
+		    table.name, table.draining);
 	pthread_mutex_unlock(&table.lock);
 }
 
 void
-park_forget(struct conn *c)
+park_forget(struct waiter **place)
 {
 	struct waiter *batch = NULL;
 
-	/* Only this connection's pool thread makes c->waiter non-NULL, so
-	 * NULL read here without the lock stays NULL: most requests never
-	 * parked and pay nothing. */
-	if (__atomic_load_n(&c->waiter, __ATOMIC_RELAXED) == NULL)
+	/* Only the request's own thread makes *place non-NULL, so NULL read
+	 * here without the lock stays NULL: most requests never parked and
+	 * pay nothing. */
+	if (__atomic_load_n(place, __ATOMIC_RELAXED) == NULL)
 		return;
 	pthread_mutex_lock(&table.lock);
-	if (c->waiter == &stop_mark) {
+	if (*place == &stop_mark) {
 		if (--table.draining == 0)
 			pthread_cond_broadcast(&table.drained);
-	} else if (c->waiter != &gone_mark) {
-		/* Closed while parked: nobody resumes it. */
-		detach(c->waiter, NULL, &batch);
+	} else if (*place != &gone_mark) {
+		/* Closed while parked: nobody wakes it. */
+		detach(*place, NULL, &batch);
 		free(batch);
 	}
-	c->waiter = NULL;
+	*place = NULL;
 	pthread_mutex_unlock(&table.lock);
-	/* libmicrohttpd closed it (the client went away) before the
-	 * handler ran again: its verdict is still WAIT. Log it as nginx
-	 * does a request whose client closed. */
-	if (c->resp.wait) {
-		c->resp.status = STATUS_CLIENT_GONE;
-		api_finish(&c->req, &c->resp);
-	}
 }
 
-/* Replaces c's response with error e (the WAIT verdict is dropped). */
-static enum MHD_Result
-refuse(struct conn *c, enum err e, const char *why)
+bool
+park_client_gone(struct waiter *const *place)
 {
-	api_response_free(&c->resp);
-	api_response_init(&c->resp);
-	reply_error(&c->resp, &c->req, e, NULL, "%s", why);
-	return send_response(c);
+	return __atomic_load_n(place, __ATOMIC_RELAXED) == &gone_mark;
 }
 
-enum MHD_Result
-park(struct conn *c)
+/* Replaces resp with error e (the WAIT verdict is dropped). */
+static void
+refuse(struct request *req, struct response *resp, enum err e,
+    const char *why)
 {
-	struct response *r = &c->resp;
+	api_response_free(resp);
+	api_response_init(resp);
+	reply_error(resp, req, e, NULL, "%s", why);
+}
+
+bool
+park(struct waiter **place, void *owner, int fd, struct request *req,
+    struct response *resp, void (*set_aside)(void *owner))
+{
 	bool stopping, ran_in_stop = false;
 
 	for (;;) {
 		pthread_mutex_lock(&table.lock);
-		if (c->waiter == &gone_mark) {
+		if (*place == &gone_mark) {
 			/* The client went away while parked, and there is
-			 * still nothing to say: an empty answer that closes
-			 * the connection (returning MHD_NO would do too, but
-			 * libmicrohttpd logs each as an internal error). */
-			c->waiter = NULL;
+			 * still nothing to say: nobody to answer. */
+			*place = NULL;
 			pthread_mutex_unlock(&table.lock);
-			api_response_free(r);
-			api_response_init(r);
-			r->status = STATUS_CLIENT_GONE;
-			response_header(r, "Connection", "close");
-			return send_response(c);
+			api_response_free(resp);
+			api_response_init(resp);
+			resp->status = STATUS_CLIENT_GONE;
+			return false;
 		}
 		stopping = table.stopping;
-		if (!stopping && bell_seq(r->wait_user) == r->wait_seq) {
-			if (hold(c) == 0) {
+		if (!stopping && bell_seq(resp->wait_user) == resp->wait_seq) {
+			if (hold(place, owner, fd, resp) == 0) {
 				/* Its answer is made anew when it wakes: its
 				 * headers need no memory meanwhile (the WAIT
 				 * verdict stays). */
-				api_response_free(r);
-				/* Suspended under the lock, so that the waker
-				 * cannot resume it before it is suspended.
-				 * After the unlock, c is not ours to touch. */
-				MHD_suspend_connection(c->mhd);
+				api_response_free(resp);
+				/* Set aside under the lock, so that the waker
+				 * cannot wake it before. After the unlock,
+				 * owner is not ours to touch. */
+				if (set_aside != NULL)
+					set_aside(owner);
 				pthread_mutex_unlock(&table.lock);
-				return MHD_YES;
+				return true;
 			}
 			pthread_mutex_unlock(&table.lock);
-			return refuse(c, ERR_UNAVAILABLE,
+			refuse(req, resp, ERR_UNAVAILABLE,
 			    "out of memory for a held poll");
+			return false;
 		}
 		pthread_mutex_unlock(&table.lock);
 
 		/* The bell moved since the handler read it (or we stop):
 		 * run the handler again now. While stopping the handler
 		 * does not wait; should it still, answer 503. */
-		if (stopping && ran_in_stop)
-			return refuse(c, ERR_UNAVAILABLE,
+		if (stopping && ran_in_stop) {
+			refuse(req, resp, ERR_UNAVAILABLE,
 			    "the server is stopping");
+			return false;
+		}
 		ran_in_stop = stopping;
-		api_response_free(r);
-		api_response_init(r);
-		api_handle(&c->req, r);
-		if (!r->wait)
-			return send_response(c);
+		api_response_free(resp);
+		api_response_init(resp);
+		api_handle(req, resp);
+		if (!resp->wait)
+			return false;
 	}
 }
