@@ -143,9 +143,15 @@
  * answering, so that a server which writes the whole body first (Apache's
  * mod_cgid) still delivers the answer. Above any sane server limit. */
 #define CGI_DISCARD_MAX             (1024ull * 1024 * 1024)
-/* parley.fcgi: worker threads; each held long-poll occupies one. */
+/* parley.fcgi: worker threads. A held long-poll occupies none (it waits
+ * in api/park.c's table); a send occupies its worker while its group
+ * commit runs, so the threads bound the sends of one batch. */
 #define DEFAULT_FCGI_THREADS        64
-/* parley.fcgi worker stack: handlers use little stack; small stacks let the
+/* parley.fcgi: threads per core that answer the held polls woken (a
+ * channel's message to 1,000 polls wakes 1,000 at once; a few threads
+ * answer them one after the other). */
+#define FCGI_ANSWER_THREADS_PER_CORE 2
+/* parley.fcgi thread stack: handlers use little stack; small stacks let the
  * pool be large. */
 #define FCGI_THREAD_STACK_BYTES     (256u * 1024)
 

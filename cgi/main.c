@@ -12,12 +12,21 @@
  *
  * Each worker thread accepts a request, reads its body (refused with 413
  * before reading when CONTENT_LENGTH is over the limit), runs the handlers
- * and writes the response. A long-poll that must wait sleeps on the bell
- * in its worker thread (see wait.c), which is why the pool is large and its
- * stacks small.
+ * and writes the response. A long-poll that must wait holds no thread: its
+ * struct call (the FastCGI request with its parsed request) is kept in the
+ * table of held polls (api/park.c) and the worker accepts another. When
+ * the poll's user's bell rings, its deadline passes, nginx closes its
+ * connection (the client left) or we stop, the table hands the call to the
+ * queue of woken calls, and one of a few answering threads runs the
+ * handler again and writes the answer. A thread per held poll, as libfcgi
+ * would have it, cost a channel's message to 1,000 held polls 1,000
+ * threads woken at once on two cores (docs/BENCHMARKS.md).
+ *
+ * As CGI the one request's thread sleeps on the bell (bell_wait()).
  */
 #include <ctype.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,12 +41,39 @@
 #include "../api/api.h"
 #include "../api/config.h"
 #include "../api/limits.h"
+#include "../api/park.h"
 #include "../db/bell.h"
-#include "cgi.h"
 
 static int listen_fd = -1;
 static bool listen_unix; /* listen_fd is a Unix socket */
 static volatile sig_atomic_t stopping;
+
+_Static_assert(sizeof(sig_atomic_t) == sizeof(int),
+    "bell_wait() takes the stop flag as an int");
+
+/* One FastCGI request, from its accept to its answer. A held poll's call
+ * goes from the worker that accepted it to the table of held polls and
+ * then, woken, to an answering thread. */
+struct call {
+	FCGX_Request fr;
+	struct request req;
+	struct response resp;
+	char *uri, *body;          /* req.path and req.body point into them */
+	struct waiter *waiter;     /* its place while held (api/park.h) */
+	struct call *next;         /* in the queue of woken calls */
+};
+
+/* The calls woken by the table, waiting for an answering thread. */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t nonempty;
+	struct call *head, **tail;
+	bool closed;               /* no more: the answerers leave once empty */
+} woken = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.nonempty = PTHREAD_COND_INITIALIZER,
+	.tail = &woken.head,
+};
 
 /* The FastCGI parameter (or CGI variable) of an HTTP header name:
  * "X-Request-Id" is HTTP_X_REQUEST_ID; Content-Type and Content-Length
@@ -205,7 +241,7 @@ fcgi_read(void *src, char *buf, int n)
 
 /* Reads the rest of the request's input, up to the end of its stream (the
  * empty FCGI_STDIN record every server sends after the body, for a GET
- * too). A held poll does this before it watches its connection (wait.c):
+ * too). A held poll does this before its connection is watched (park.c):
  * an unread end-of-input record would look like a message from the server
  * (FCGI_ABORT_REQUEST) and end the poll at once. nginx sends that record
  * in the same write as the parameters, so libfcgi has mostly read it
@@ -226,13 +262,13 @@ cgi_read(void *src, char *buf, int n)
 	return (int)fread(buf, 1, (size_t)n, stdin);
 }
 
-/* Runs one request whose gateway is described by the functions given, and
- * fills resp. The caller writes resp and then calls api_finish(). */
+/* Starts one request whose gateway is described by the functions given:
+ * reads its body and runs the handler, which fills resp (the answer, or a
+ * WAIT for the caller to wait on). */
 static void
-run(struct request *req, struct response *resp, char **uri, char **body,
+begin(struct request *req, struct response *resp, char **uri, char **body,
     const char *(*param)(void *, const char *), header_fn header,
-    int (*read_fn)(void *, char *, int), void (*drain)(void *), void *front,
-    int conn_fd)
+    int (*read_fn)(void *, char *, int), void *front)
 {
 	const char *method = param(front, "REQUEST_METHOD");
 	const char *peer = param(front, "REMOTE_ADDR");
@@ -248,28 +284,10 @@ run(struct request *req, struct response *resp, char **uri, char **body,
 	e = read_body(param(front, "CONTENT_LENGTH"), read_fn, front, body,
 	    &req->body_len);
 	req->body = *body;
-	if (e != ERR_OK) {
+	if (e != ERR_OK)
 		api_reject(req, resp, e);
-		return;
-	}
-	for (;;) {
+	else
 		api_handle(req, resp);
-		if (!resp->wait)
-			return;
-		if (drain != NULL) {
-			drain(front);
-			drain = NULL;
-		}
-		if (!wait_for_bell(resp->wait_user, resp->wait_seq,
-		    resp->wait_deadline_ms, conn_fd, &stopping)) {
-			/* Nobody to answer: logged as nginx logs it. */
-			resp->wait = false;
-			resp->status = STATUS_CLIENT_GONE;
-			return;
-		}
-		api_response_free(resp);
-		api_response_init(resp);
-	}
 }
 
 /*
@@ -295,41 +313,137 @@ close_at_once(FCGX_Request *fr)
 	return r == 0 || (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
 }
 
+static struct call *
+call_new(void)
+{
+	struct call *c = calloc(1, sizeof(*c));
+
+	if (c != NULL && FCGX_InitRequest(&c->fr, listen_fd, 0) != 0) {
+		free(c);
+		c = NULL;
+	}
+	return c;
+}
+
+/* Writes c's answer (none to a client gone), logs it and ends the FastCGI
+ * request; c may then accept another. */
+static void
+reply(struct call *c)
+{
+	char head[8192];
+	size_t n;
+
+	if (c->resp.status != STATUS_CLIENT_GONE) {
+		n = format_head(&c->resp, head, sizeof(head));
+		FCGX_PutStr(head, (int)n, c->fr.out);
+		if (c->resp.body_len > 0 && strcmp(c->req.method, "HEAD") != 0)
+			FCGX_PutStr(c->resp.body, (int)c->resp.body_len,
+			    c->fr.out);
+	}
+	/* Log before FCGX_Finish_r(): req.method points into the request's
+	 * parameters, which it frees. */
+	api_finish(&c->req, &c->resp);
+	park_forget(&c->waiter);
+	if (close_at_once(&c->fr))
+		(void)FCGX_Detach(&c->fr); /* FCGX_Free() then only closes */
+	FCGX_Finish_r(&c->fr);
+	api_request_free(&c->req);
+	api_response_free(&c->resp);
+	free(c->uri);
+	free(c->body);
+	c->uri = c->body = NULL;
+}
+
+/* A WAIT: hands c to the table of held polls. True when it is held (the
+ * caller lets go of it), false when c->resp is the answer to send now. */
+static bool
+hold(struct call *c)
+{
+	return park(&c->waiter, c, c->fr.ipcFd, &c->req, &c->resp, NULL);
+}
+
+/* park_init()'s wake: queues c for an answering thread. */
+static void
+wake(void *owner)
+{
+	struct call *c = owner;
+
+	c->next = NULL;
+	pthread_mutex_lock(&woken.lock);
+	*woken.tail = c;
+	woken.tail = &c->next;
+	pthread_cond_signal(&woken.nonempty);
+	pthread_mutex_unlock(&woken.lock);
+}
+
+/* The next woken call; NULL once the queue is closed and empty. */
+static struct call *
+next_woken(void)
+{
+	struct call *c;
+
+	pthread_mutex_lock(&woken.lock);
+	while (woken.head == NULL && !woken.closed)
+		pthread_cond_wait(&woken.nonempty, &woken.lock);
+	c = woken.head;
+	if (c != NULL && (woken.head = c->next) == NULL)
+		woken.tail = &woken.head;
+	pthread_mutex_unlock(&woken.lock);
+	return c;
+}
+
 static void *
 worker(void *arg)
 {
-	FCGX_Request fr;
-	char head[8192];
+	struct call *c = NULL;
 
 	(void)arg;
-	if (FCGX_InitRequest(&fr, listen_fd, 0) != 0)
-		return NULL;
-	while (!stopping && FCGX_Accept_r(&fr) == 0) {
-		struct request req;
-		struct response resp;
-		char *uri = NULL, *body = NULL;
-		size_t n;
-
-		run(&req, &resp, &uri, &body, fcgi_param, fcgi_header, fcgi_read,
-		    fcgi_drain, &fr, fr.ipcFd);
-		if (resp.status != STATUS_CLIENT_GONE) {
-			n = format_head(&resp, head, sizeof(head));
-			FCGX_PutStr(head, (int)n, fr.out);
-			if (resp.body_len > 0 && strcmp(req.method, "HEAD") != 0)
-				FCGX_PutStr(resp.body, (int)resp.body_len, fr.out);
+	while (!stopping) {
+		if (c == NULL && (c = call_new()) == NULL)
+			break;
+		if (FCGX_Accept_r(&c->fr) != 0)
+			break;
+		begin(&c->req, &c->resp, &c->uri, &c->body, fcgi_param,
+		    fcgi_header, fcgi_read, &c->fr);
+		/* Before a poll is held its input is read to the end: an
+		 * unread end-of-input record would look like the server
+		 * closing or aborting it (fcgi_drain()). */
+		if (c->resp.wait)
+			fcgi_drain(&c->fr);
+		if (c->resp.wait && hold(c)) {
+			c = NULL; /* the table's now */
+			continue;
 		}
-		/* Log before FCGX_Finish_r(): req.method points into the
-		 * request's parameters, which it frees. */
-		api_finish(&req, &resp);
-		if (close_at_once(&fr))
-			(void)FCGX_Detach(&fr); /* FCGX_Free() then only closes */
-		FCGX_Finish_r(&fr);
-		api_request_free(&req);
-		api_response_free(&resp);
-		free(uri);
-		free(body);
+		reply(c);
 	}
-	FCGX_Free(&fr, 1);
+	if (c != NULL) {
+		FCGX_Free(&c->fr, 1);
+		free(c);
+	}
+	api_shutdown();
+	return NULL;
+}
+
+/* An answering thread: runs the handler again for each woken call, and
+ * answers or holds it again. */
+static void *
+answerer(void *arg)
+{
+	struct call *c;
+
+	(void)arg;
+	while ((c = next_woken()) != NULL) {
+		/* A client gone needs no handler: hold() answers nobody. */
+		if (!park_client_gone(&c->waiter)) {
+			api_response_free(&c->resp);
+			api_response_init(&c->resp);
+			api_handle(&c->req, &c->resp);
+		}
+		if (c->resp.wait && hold(c))
+			continue;
+		reply(c);
+		free(c);
+	}
 	api_shutdown();
 	return NULL;
 }
@@ -367,8 +481,16 @@ cgi_main(void)
 	char *uri = NULL, *body = NULL, head[8192];
 	size_t n;
 
-	run(&req, &resp, &uri, &body, cgi_param, cgi_header, cgi_read, NULL,
-	    NULL, -1);
+	begin(&req, &resp, &uri, &body, cgi_param, cgi_header, cgi_read, NULL);
+	/* A held poll: this process is the request's, so it sleeps on the
+	 * bell until its user's slot moves or the deadline passes. */
+	while (resp.wait) {
+		bell_wait(resp.wait_user, resp.wait_seq, resp.wait_deadline_ms,
+		    (volatile const int *)&stopping);
+		api_response_free(&resp);
+		api_response_init(&resp);
+		api_handle(&req, &resp);
+	}
 	n = format_head(&resp, head, sizeof(head));
 	fwrite(head, 1, n, stdout);
 	if (resp.body_len > 0 && strcmp(req.method, "HEAD") != 0)
@@ -419,7 +541,7 @@ main(int argc, char **argv)
 	pthread_attr_t attr;
 	sigset_t sigs;
 	bool help;
-	long i, n;
+	long i, n, na, cores;
 	int sig, argi;
 
 	argi = config_load(argc, argv, "parley.fcgi", "[options]", &help);
@@ -456,17 +578,23 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
 	n = config.threads > 0 ? config.threads : DEFAULT_FCGI_THREADS;
-	threads = calloc((size_t)n, sizeof(*threads));
-	if (threads == NULL)
+	cores = sysconf(_SC_NPROCESSORS_ONLN);
+	na = (cores > 0 ? cores : 1) * FCGI_ANSWER_THREADS_PER_CORE;
+	threads = calloc((size_t)(n + na), sizeof(*threads));
+	if (threads == NULL || park_init("parley.fcgi", wake,
+	    POLLIN | POLLRDHUP) != 0)
 		return 1;
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, FCGI_THREAD_STACK_BYTES);
-	for (i = 0; i < n; i++)
-		if (pthread_create(&threads[i], &attr, worker, NULL) != 0) {
+	for (i = 0; i < n + na; i++)
+		if (pthread_create(&threads[i], &attr, i < n ? worker : answerer,
+		    NULL) != 0) {
 			fprintf(stderr, "parley.fcgi: cannot start thread %ld\n", i);
 			return 1;
 		}
-	if (api_housekeeping_start() != 0)
+	for (i = n; i < n + na; i++)
+		pthread_setname_np(threads[i], "answerer");
+	if (park_start() != 0 || api_housekeeping_start() != 0)
 		return 1;
 	fprintf(stderr, "parley.fcgi: %ld threads, database %s\n", n,
 	    config.db_path);
@@ -474,16 +602,20 @@ main(int argc, char **argv)
 	sigwait(&sigs, &sig);
 	fprintf(stderr, "parley.fcgi: %s, stopping\n", strsignal(sig));
 	/* Threads blocked in FCGX_Accept_r do not leave on a signal: shut
-	 * the listening socket so that accept() fails. Held polls see the
-	 * flags when the bell rings and answer at once. (Ringing every slot
-	 * also makes the waiters of other processes on this database query
-	 * once; without it ours would notice the flag within 100 ms.) */
+	 * the listening socket so that accept() fails. The held polls are
+	 * woken and answered (with what they have) by the answerers, which
+	 * leave once the workers have and nothing is left to answer. */
 	stopping = 1;
-	api_stopping = 1;
 	FCGX_ShutdownPending();
-	bell_ring_all();
 	shutdown(listen_fd, SHUT_RDWR);
+	park_stop();
 	for (i = 0; i < n; i++)
+		pthread_join(threads[i], NULL);
+	pthread_mutex_lock(&woken.lock);
+	woken.closed = true;
+	pthread_cond_broadcast(&woken.nonempty);
+	pthread_mutex_unlock(&woken.lock);
+	for (i = n; i < n + na; i++)
 		pthread_join(threads[i], NULL);
 	free(threads);
 	api_housekeeping_stop();

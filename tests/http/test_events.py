@@ -84,6 +84,38 @@ def test_held_poll_wakes_on_send(api):
     assert max(lat) <= 0.250, lat
 
 
+def test_held_polls_take_no_thread(front_kind, make_front):
+    """With 2 worker threads, 12 held polls leave the server free to answer
+    at once, and each poll is woken by its own message. Were a held poll to
+    occupy a thread, GET /me would wait for the polls' 20 s timeout."""
+    api = make_front(front_kind, ["--threads", "2"])
+    a, ta = api.register()
+    users = [api.register() for _ in range(12)]
+    chats = [direct(api, ta, u["id"]) for u, _ in users]
+    afters = [cursor(api, t) for _, t in users]
+    got = {}
+
+    def hold(k):
+        got[k] = poll(api, users[k][1], afters[k], timeout=20)[0]
+
+    polls = [threading.Thread(target=hold, args=(k,)) for k in range(12)]
+    for t in polls:
+        t.start()
+    time.sleep(0.5)  # the polls are held by now
+    t0 = time.monotonic()
+    assert api.get("/api/v1/me", token=ta).status_code == 200
+    assert time.monotonic() - t0 < 1.0, "a held poll occupies a thread"
+    assert not got, "a poll returned before its message"
+    for k in range(12):
+        send(api, ta, chats[k], f"to {k}")
+    for t in polls:
+        t.join(10)
+    for k in range(12):
+        texts = [e["data"]["text"] for e in got.get(k, [])
+                 if e["type"] == "message.new"]
+        assert texts == [f"to {k}"], (k, got.get(k))
+
+
 def test_wake_across_processes(make_front, tmp_path):
     """Two parley.fcgi processes and a parleyd on one database file deliver
     to each other's held polls."""
