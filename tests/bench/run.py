@@ -311,7 +311,7 @@ def held_polls(n_httpd, n_fcgi, hold=10, warm=3):
     db, seed = seeded_db(max(n_httpd, n_fcgi))
     for name, n, start in (
             ("parleyd", n_httpd, lambda: parleyd(db)),
-            ("parley.fcgi+nginx", n_fcgi, lambda: fcgi(db, n_fcgi + 64))):
+            ("parley.fcgi+nginx", n_fcgi, lambda: fcgi(db))):
         srv = start()
         base, server = srv[-1], srv[0]
         # Warm up with polls answered within a second, until the RSS stops
@@ -355,7 +355,7 @@ def delivery(n_httpd, n_fcgi, rates_httpd, rates_fcgi, secs):
     for name, n, rates, start in (
             ("parleyd", n_httpd, rates_httpd, lambda: parleyd(db)),
             ("parley.fcgi+nginx", n_fcgi, rates_fcgi,
-             lambda: fcgi(db, n_fcgi + 128))):
+             lambda: fcgi(db))):
         srv = start()
         base, server = srv[-1], srv[0]
         for rate in rates:
@@ -434,7 +434,7 @@ def fanout(n, rounds):
     with open(seed + ".channel") as f:
         chan, token = f.read().split()
     for name, start in (("parleyd", lambda: parleyd(db)),
-                        ("parley.fcgi+nginx", lambda: fcgi(db, n + 64))):
+                        ("parley.fcgi+nginx", lambda: fcgi(db))):
         srv = start()
         r = load("fanout", srv[-1], "-f", seed + ".pairs", "-n", n, "-k",
                  chan, "-t", token, "-R", rounds)
