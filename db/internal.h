@@ -181,11 +181,6 @@ json_t *messages_from(sqlite3_stmt *st, enum err *e);
  * back (after an edit) — both only if the indexer had reached it. */
 enum err fts_forget(int64_t id);
 enum err fts_reindex(int64_t id);
-/* After a message is deleted: the indexer's mark comes down to the newest
- * message left. messages.id has no AUTOINCREMENT, so SQLite gives the
- * next message the id of a deleted newest one; a mark left above it
- * would keep that message out of the index for good. */
-enum err fts_after_delete(void);
 
 /* The Message object of id, or NULL when there is none. */
 json_t *message_json(int64_t id);

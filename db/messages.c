@@ -367,8 +367,6 @@ db_message_delete(int64_t user, int64_t id, int64_t now_ms)
 	e = fts_forget(id);
 	if (e == ERR_OK)
 		e = exec_stmt(stmt("DELETE FROM messages WHERE id=?", "i", id));
-	if (e == ERR_OK)
-		e = fts_after_delete();
 	if (e == ERR_OK && attachment != 0)
 		e = exec_stmt(stmt("DELETE FROM attachments WHERE id=?", "i",
 		    attachment));

@@ -40,14 +40,6 @@ fts_reindex(int64_t id)
 	    "i", id));
 }
 
-enum err
-fts_after_delete(void)
-{
-	return exec_stmt(stmt("UPDATE meta SET value=(SELECT coalesce(max(id),"
-	    " 0) FROM messages) WHERE key='fts_indexed_upto' AND value>(SELECT"
-	    " coalesce(max(id), 0) FROM messages)", ""));
-}
-
 /* Indexes up to INDEX_BATCH new messages; sets *more when some are left. */
 static enum err
 index_some(bool *more)

@@ -1,5 +1,6 @@
 """test_admin.py: parley-admin on a database that a front serves at the
 same time: migrate, user add, user passwd, backup, and each --help."""
+import glob
 import os
 import re
 import sqlite3
@@ -53,6 +54,38 @@ def test_migrate_twice(tmp_path):
     assert f"schema {version} of {version}" in out
     with sqlite3.connect(db) as c:
         assert c.execute("PRAGMA user_version").fetchone()[0] == version
+
+
+def test_migration_6_keeps_messages_and_never_reuses_their_ids(tmp_path):
+    """A database at schema 5, with messages, migrated: every message keeps
+    its id and fields, the indexes are back, and a deleted newest
+    message's id is not given again (AUTOINCREMENT)."""
+    db = str(tmp_path / "v5.db")
+    root = os.path.join(os.path.dirname(__file__), "..", "..", "schema")
+    rows = [(3, 1, 1, "three", None, None, "c3", 100, None),
+            (7, 1, 2, None, None, "sealed", None, 200, 250)]
+    with sqlite3.connect(db) as c:
+        for f in sorted(glob.glob(os.path.join(root, "000[1-5]_*.sql"))):
+            c.executescript(open(f).read())
+        c.execute("PRAGMA user_version=5")
+        c.executemany("INSERT INTO users (id, nick, registered_at)"
+                      " VALUES (?, 'u', 1)", [(1,), (2,)])
+        c.execute("INSERT INTO chats (id, type, created_by, created_at,"
+                  " last_activity) VALUES (1, 'group', 1, 1, 1)")
+        c.executemany("INSERT INTO messages VALUES (?,?,?,?,?,?,?,?,?)", rows)
+    m = re.search(r"schema (\d+) of \1", admin(db, "migrate"))
+    assert m and int(m.group(1)) >= 6
+    with sqlite3.connect(db) as c:
+        assert c.execute("SELECT * FROM messages ORDER BY id").fetchall() \
+            == rows
+        indexes = {r[0] for r in c.execute(
+            "SELECT name FROM sqlite_master WHERE tbl_name='messages'"
+            " AND type='index'")}
+        assert {"messages_chat", "messages_client"} <= indexes
+        c.execute("DELETE FROM messages WHERE id=7")
+        c.execute("INSERT INTO messages (chat_id, sender_id, text, sent_at)"
+                  " VALUES (1, 1, 'next', 300)")
+        assert c.execute("SELECT max(id) FROM messages").fetchone()[0] == 8
 
 
 def test_admin_refusals(tmp_path):
