@@ -40,7 +40,8 @@ void api_handle(struct request *req, struct response *resp);
 
 /* DEFER: a write (a send) that waits for the process's group commit
  * need not hold its front's thread: a front that can set a request aside
- * (parleyd: it suspends the connection) sets req->can_defer, and then may
+ * (parleyd suspends the connection, parley.fcgi keeps the FastCGI request
+ * for an answering thread) sets req->can_defer, and then may
  * get resp->defer from api_handle(). It sets the request aside first,
  * then calls api_defer_queue(): done(arg) is called once, on another
  * thread or at once in this one, when the write has ended, and the front

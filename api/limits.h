@@ -143,13 +143,13 @@
  * answering, so that a server which writes the whole body first (Apache's
  * mod_cgid) still delivers the answer. Above any sane server limit. */
 #define CGI_DISCARD_MAX             (1024ull * 1024 * 1024)
-/* parley.fcgi: worker threads. A held long-poll occupies none (it waits
- * in api/park.c's table); a send occupies its worker while its group
- * commit runs, so the threads bound the sends of one batch. */
+/* parley.fcgi: worker threads, which accept requests and run them. Neither
+ * a held long-poll (it waits in api/park.c's table) nor a send waiting
+ * for its group commit (a DEFER) occupies one. */
 #define DEFAULT_FCGI_THREADS        64
-/* parley.fcgi: threads per core that answer the held polls woken (a
- * channel's message to 1,000 polls wakes 1,000 at once; a few threads
- * answer them one after the other). */
+/* parley.fcgi: threads per core that answer the held polls woken and the
+ * sends whose commit ended (a channel's message to 1,000 polls wakes 1,000
+ * at once; a few threads answer them one after the other). */
 #define FCGI_ANSWER_THREADS_PER_CORE 2
 /* parley.fcgi thread stack: handlers use little stack; small stacks let the
  * pool be large. */

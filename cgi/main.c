@@ -20,7 +20,9 @@
  * queue of woken calls, and one of a few answering threads runs the
  * handler again and writes the answer. A thread per held poll, as libfcgi
  * would have it, cost a channel's message to 1,000 held polls 1,000
- * threads woken at once on two cores (docs/BENCHMARKS.md).
+ * threads woken at once on two cores (docs/BENCHMARKS.md). A send does
+ * not hold its worker either while its group commit runs (a DEFER,
+ * api.h): the commit's end queues the call in the same way.
  *
  * As CGI the one request's thread sleeps on the bell (bell_wait()).
  */
@@ -68,7 +70,9 @@ static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t nonempty;
 	struct call *head, **tail;
-	bool closed;               /* no more: the answerers leave once empty */
+	size_t deferred;           /* calls whose write is queued (a DEFER) */
+	bool closed;               /* no more: the answerers leave once none
+	                            * is queued or deferred */
 } woken = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.nonempty = PTHREAD_COND_INITIALIZER,
@@ -268,7 +272,7 @@ cgi_read(void *src, char *buf, int n)
 static void
 begin(struct request *req, struct response *resp, char **uri, char **body,
     const char *(*param)(void *, const char *), header_fn header,
-    int (*read_fn)(void *, char *, int), void *front)
+    int (*read_fn)(void *, char *, int), void *front, bool can_defer)
 {
 	const char *method = param(front, "REQUEST_METHOD");
 	const char *peer = param(front, "REMOTE_ADDR");
@@ -280,6 +284,7 @@ begin(struct request *req, struct response *resp, char **uri, char **body,
 	req->peer = peer != NULL ? peer : "";
 	req->header = header;
 	req->front = front;
+	req->can_defer = can_defer;
 	request_target(req, uri, param, front);
 	e = read_body(param(front, "CONTENT_LENGTH"), read_fn, front, body,
 	    &req->body_len);
@@ -354,36 +359,64 @@ reply(struct call *c)
 	c->uri = c->body = NULL;
 }
 
-/* A WAIT: hands c to the table of held polls. True when it is held (the
- * caller lets go of it), false when c->resp is the answer to send now. */
-static bool
-hold(struct call *c)
-{
-	return park(&c->waiter, c, c->fr.ipcFd, &c->req, &c->resp, NULL);
-}
-
-/* park_init()'s wake: queues c for an answering thread. */
+/* Queues c for an answering thread; one that was deferred is no longer
+ * counted so. park_init()'s wake, and a DEFER's. */
 static void
-wake(void *owner)
+enqueue(struct call *c, bool was_deferred)
 {
-	struct call *c = owner;
-
 	c->next = NULL;
 	pthread_mutex_lock(&woken.lock);
 	*woken.tail = c;
 	woken.tail = &c->next;
-	pthread_cond_signal(&woken.nonempty);
+	if (was_deferred)
+		woken.deferred--;
+	if (woken.closed && woken.deferred == 0)
+		pthread_cond_broadcast(&woken.nonempty); /* all may leave */
+	else
+		pthread_cond_signal(&woken.nonempty);
 	pthread_mutex_unlock(&woken.lock);
 }
 
-/* The next woken call; NULL once the queue is closed and empty. */
+static void
+wake(void *c)
+{
+	enqueue(c, false);
+}
+
+static void
+wake_deferred(void *c)
+{
+	enqueue(c, true);
+}
+
+/* After a run of the handler: a WAIT puts c in the table of held polls, a
+ * DEFER queues its write (the commit's end queues c for an answerer).
+ * True when c was handed on so (the caller lets go of it), false when
+ * c->resp is the answer to send now. */
+static bool
+hand_on(struct call *c)
+{
+	if (c->resp.wait)
+		return park(&c->waiter, c, c->fr.ipcFd, &c->req, &c->resp,
+		    NULL);
+	if (!c->resp.defer)
+		return false;
+	pthread_mutex_lock(&woken.lock);
+	woken.deferred++;
+	pthread_mutex_unlock(&woken.lock);
+	api_defer_queue(&c->req, wake_deferred, c);
+	return true;
+}
+
+/* The next woken call; NULL once the queue is closed and nothing is left
+ * in it or on its way to it. */
 static struct call *
 next_woken(void)
 {
 	struct call *c;
 
 	pthread_mutex_lock(&woken.lock);
-	while (woken.head == NULL && !woken.closed)
+	while (woken.head == NULL && !(woken.closed && woken.deferred == 0))
 		pthread_cond_wait(&woken.nonempty, &woken.lock);
 	c = woken.head;
 	if (c != NULL && (woken.head = c->next) == NULL)
@@ -404,14 +437,14 @@ worker(void *arg)
 		if (FCGX_Accept_r(&c->fr) != 0)
 			break;
 		begin(&c->req, &c->resp, &c->uri, &c->body, fcgi_param,
-		    fcgi_header, fcgi_read, &c->fr);
+		    fcgi_header, fcgi_read, &c->fr, true);
 		/* Before a poll is held its input is read to the end: an
 		 * unread end-of-input record would look like the server
 		 * closing or aborting it (fcgi_drain()). */
 		if (c->resp.wait)
 			fcgi_drain(&c->fr);
-		if (c->resp.wait && hold(c)) {
-			c = NULL; /* the table's now */
+		if (hand_on(c)) {
+			c = NULL; /* the table's or the committer's now */
 			continue;
 		}
 		reply(c);
@@ -424,8 +457,9 @@ worker(void *arg)
 	return NULL;
 }
 
-/* An answering thread: runs the handler again for each woken call, and
- * answers or holds it again. */
+/* An answering thread: runs the handler again for each woken call (a held
+ * poll woken, a send whose commit ended) and answers it, or hands it on
+ * again. */
 static void *
 answerer(void *arg)
 {
@@ -433,13 +467,14 @@ answerer(void *arg)
 
 	(void)arg;
 	while ((c = next_woken()) != NULL) {
-		/* A client gone needs no handler: hold() answers nobody. */
+		/* A client gone needs no handler: park() makes its answer a
+		 * 499 for nobody. */
 		if (!park_client_gone(&c->waiter)) {
 			api_response_free(&c->resp);
 			api_response_init(&c->resp);
 			api_handle(&c->req, &c->resp);
 		}
-		if (c->resp.wait && hold(c))
+		if (hand_on(c))
 			continue;
 		reply(c);
 		free(c);
@@ -481,7 +516,8 @@ cgi_main(void)
 	char *uri = NULL, *body = NULL, head[8192];
 	size_t n;
 
-	begin(&req, &resp, &uri, &body, cgi_param, cgi_header, cgi_read, NULL);
+	begin(&req, &resp, &uri, &body, cgi_param, cgi_header, cgi_read, NULL,
+	    false);
 	/* A held poll: this process is the request's, so it sleeps on the
 	 * bell until its user's slot moves or the deadline passes. */
 	while (resp.wait) {

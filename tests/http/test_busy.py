@@ -113,13 +113,11 @@ def test_busy_then_poll_delivers(make_front, front_kind):
 
 def test_a_send_waiting_for_the_lock_holds_no_thread(make_front, front_kind):
     """While a send waits for the write lock, held by another process, the
-    front goes on answering: parleyd runs here with one thread, which the
-    send must leave free (its connection is set aside until its group
-    commit ends: api.h's DEFER); parley.fcgi has threads to spare. Once
-    the lock is let go, the send is stored and answered."""
-    flags = ["--busy-timeout", "10000"]
-    if front_kind == "parleyd":
-        flags += ["--threads", "1"]
+    front goes on answering: it runs here with one worker thread, which the
+    send must leave free (the request is set aside until its group commit
+    ends: api.h's DEFER). Once the lock is let go, the send is stored and
+    answered."""
+    flags = ["--busy-timeout", "10000", "--threads", "1"]
     c = make_front(front_kind, flags)
     a, at = c.register(nick="WaitA")
     b, bt = c.register(nick="WaitB")
