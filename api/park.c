@@ -36,9 +36,12 @@
  *
  * Client gone. Nobody watches a parked socket (libmicrohttpd does not
  * watch a suspended one, pitfall 3; libfcgi watches nothing), so a client
- * that went away would go unnoticed until the deadline. Every PARK_TICK_MS
- * the waker polls the parked sockets, PARK_PROBE_BATCH at a time under the
- * lock (one poll() each, no wait), for the front's gone_events. A request
+ * that went away would go unnoticed until the deadline. Every
+ * PARK_PROBE_MS a thread of its own, the prober, polls the parked sockets,
+ * PARK_PROBE_BATCH at a time under the lock (one poll() each, no wait),
+ * for the front's gone_events. (Not the waker: 10,000 sockets take it
+ * 2 ms, and wake-ups held up for that made delivery's p99 3-6 ms instead
+ * of 1-2, docs/BENCHMARKS.md.) A request
  * whose socket shows one is woken with its place set to &gone_mark: if
  * the handler has events it writes them into the void; if it parks again,
  * park() sees the mark and answers 499 (STATUS_CLIENT_GONE), which the
@@ -74,9 +77,12 @@
 #include "../db/bell.h"
 #include "park.h"
 
-/* The waker sleeps at most this long, and probes the parked sockets for a
- * hang-up this often: a client gone is noticed within this time. */
-#define PARK_TICK_MS 250
+/* The waker sleeps at most this long. */
+#define PARK_TICK_MS 1000
+
+/* The prober looks at the parked sockets this often: a client gone is
+ * noticed within this time. */
+#define PARK_PROBE_MS 250
 
 /* Sockets probed per poll() call and per hold of the lock: 256 sockets
  * cost about 50 us, so parking is never held up longer than that. */
@@ -107,6 +113,7 @@ static struct waiter gone_mark, stop_mark;
 static struct {
 	pthread_mutex_t lock;       /* guards all below, and the places */
 	pthread_cond_t drained;     /* draining reached 0 */
+	pthread_cond_t stopped;     /* stopping was set */
 	struct waiter **slots;      /* BELL_SLOTS list heads */
 	struct waiter **heap;       /* min-heap by deadline_ms */
 	size_t n, cap;              /* waiters in the heap (= in the table) */
@@ -116,13 +123,14 @@ static struct {
 	void (*wake)(void *owner);  /* the front's, from park_init() */
 	short gone_events;          /* poll() events that say "client gone" */
 	const char *name;           /* the program, for its messages */
-	pthread_t waker;
-	bool running;               /* the waker thread was started */
+	pthread_t waker, prober;
+	bool running;               /* both threads were started */
 	bool stopping;              /* park_stop() began: park nothing */
 	size_t draining;            /* resumed by park_stop(), not completed */
 } table = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.drained = PTHREAD_COND_INITIALIZER,
+	.stopped = PTHREAD_COND_INITIALIZER,
 };
 
 /* --- the deadline heap --- */
@@ -315,10 +323,46 @@ probe_all(void)
 	}
 }
 
-/* How long the waker may sleep: until the earliest deadline or the next
- * probe, at most PARK_TICK_MS. Called with the lock. */
+/* The CLOCK_REALTIME time ms from now, for pthread_cond_timedwait(). */
+static struct timespec
+realtime_in(int ms)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (t.tv_nsec >= 1000000000) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000;
+	}
+	return t;
+}
+
+static void *
+prober(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&table.lock);
+	while (!table.stopping) {
+		struct timespec until = realtime_in(PARK_PROBE_MS);
+		while (!table.stopping && pthread_cond_timedwait(&table.stopped,
+		    &table.lock, &until) != ETIMEDOUT)
+			;
+		if (table.stopping)
+			break;
+		pthread_mutex_unlock(&table.lock);
+		probe_all();
+		pthread_mutex_lock(&table.lock);
+	}
+	pthread_mutex_unlock(&table.lock);
+	return NULL;
+}
+
+/* How long the waker may sleep: until the earliest deadline, at most
+ * PARK_TICK_MS. Called with the lock. */
 static int
-waker_timeout(int64_t probe_due_us)
+waker_timeout(void)
 {
 	int64_t t = PARK_TICK_MS, left;
 
@@ -327,17 +371,12 @@ waker_timeout(int64_t probe_due_us)
 		if (left < t)
 			t = left;
 	}
-	left = (probe_due_us - mono_us() + 999) / 1000;
-	if (left < t)
-		t = left;
 	return t < 0 ? 0 : (int)t;
 }
 
 static void *
 waker(void *arg)
 {
-	int64_t probe_due = mono_us() + PARK_TICK_MS * 1000;
-
 	(void)arg;
 	for (;;) {
 		struct waiter *batch = NULL;
@@ -348,7 +387,7 @@ waker(void *arg)
 			pthread_mutex_unlock(&table.lock);
 			return NULL;
 		}
-		ms = waker_timeout(probe_due);
+		ms = waker_timeout();
 		pthread_mutex_unlock(&table.lock);
 
 		bell_wait_global(table.global, ms);
@@ -361,11 +400,6 @@ waker(void *arg)
 		expire(&batch);
 		pthread_mutex_unlock(&table.lock);
 		resume(batch);
-
-		if (mono_us() >= probe_due) {
-			probe_all();
-			probe_due = mono_us() + PARK_TICK_MS * 1000;
-		}
 	}
 }
 
@@ -395,12 +429,23 @@ park_start(void)
 	int e;
 
 	e = pthread_create(&table.waker, NULL, waker, NULL);
+	if (e == 0) {
+		e = pthread_create(&table.prober, NULL, prober, NULL);
+		if (e != 0) { /* the waker must not outlive a failed start */
+			pthread_mutex_lock(&table.lock);
+			table.stopping = true;
+			pthread_mutex_unlock(&table.lock);
+			bell_ring(NULL, 0);
+			pthread_join(table.waker, NULL);
+		}
+	}
 	if (e != 0) {
 		fprintf(stderr, "%s: cannot start the waker: %s\n", table.name,
 		    strerror(e));
 		return -1;
 	}
 	pthread_setname_np(table.waker, "waker");
+	pthread_setname_np(table.prober, "prober");
 	table.running = true;
 	return 0;
 }
@@ -414,6 +459,7 @@ park_stop(void)
 	api_stopping = 1;
 	pthread_mutex_lock(&table.lock);
 	table.stopping = true;
+	pthread_cond_broadcast(&table.stopped);
 	while (table.n > 0) {
 		detach(table.heap[0], &stop_mark, &batch);
 		table.draining++;
@@ -426,16 +472,11 @@ park_stop(void)
 		 * processes' wakers scan once and find nothing.) */
 		bell_ring(NULL, 0);
 		pthread_join(table.waker, NULL);
+		pthread_join(table.prober, NULL);
 		table.running = false;
 	}
 
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += PARK_DRAIN_MS / 1000;
-	until.tv_nsec += (long)(PARK_DRAIN_MS % 1000) * 1000000;
-	if (until.tv_nsec >= 1000000000) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000;
-	}
+	until = realtime_in(PARK_DRAIN_MS);
 	pthread_mutex_lock(&table.lock);
 	while (table.draining > 0)
 		if (pthread_cond_timedwait(&table.drained, &table.lock,
