@@ -52,8 +52,7 @@ housekeeping(void *arg)
 		if (now_ms() >= next_prune)
 			next_prune = now_ms() + PRUNE_EVERY_MS;
 		pthread_mutex_lock(&lock);
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += SWEEP_EVERY_MS / 1000;
+		until = realtime_in(SWEEP_EVERY_MS);
 		if (running)
 			pthread_cond_timedwait(&wake, &lock, &until);
 	}

@@ -323,22 +323,6 @@ probe_all(void)
 	}
 }
 
-/* The CLOCK_REALTIME time ms from now, for pthread_cond_timedwait(). */
-static struct timespec
-realtime_in(int ms)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_REALTIME, &t);
-	t.tv_sec += ms / 1000;
-	t.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (t.tv_nsec >= 1000000000) {
-		t.tv_sec++;
-		t.tv_nsec -= 1000000000;
-	}
-	return t;
-}
-
 static void *
 prober(void *arg)
 {

@@ -24,10 +24,12 @@ struct waiter;
  * Returns 0, or -1 after printing why. */
 int park_init(const char *name, void (*wake)(void *owner), short gone_events);
 
-/* Starts the waker thread. Returns 0, or -1 after printing why. */
+/* Starts the waker thread (it wakes the held requests whose bell rang or
+ * whose deadline passed) and the prober (it looks for clients gone).
+ * Returns 0, or -1 after printing why. */
 int park_start(void);
 
-/* Sets api_stopping, wakes every held request, stops the waker, and waits
+/* Sets api_stopping, wakes every held request, stops both threads, and waits
  * (2 s at most) until each woken request has called park_forget(). */
 void park_stop(void);
 
